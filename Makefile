@@ -1,0 +1,30 @@
+# Two entry points, both doing all set-up on a fresh machine:
+#   make run    - the desktop app (ARGS="--source clip.mp4" to pass options)
+#   make test   - the test suite (what .ci/run calls)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-nodeps.txt | cksum | cut -d' ' -f1)
+FACE_MODEL := models/face_detection_short_range.tflite
+
+.PHONY: setup run test bench
+setup: $(STAMP) $(FACE_MODEL)
+
+$(STAMP): requirements.txt requirements-nodeps.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+$(FACE_MODEL): | $(STAMP)
+	$(PY) -m c3ae.face_models
+
+run: setup
+	$(PY) main.py $(ARGS)
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
+
+bench: setup
+	$(PY) bench/engine.py
+	$(PY) bench/pipeline.py

@@ -1,0 +1,1 @@
+"""C3AE age estimation: model, crops, detection, inference engine, training."""

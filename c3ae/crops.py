@@ -1,0 +1,122 @@
+"""The three C3AE context crops: ONE function for training and live inference.
+
+Each face gives three square 64x64 crops, all centred on the nose keypoint,
+whose sides are `CROP_SCALES` times the face size (geometric mean of the
+BlazeFace box width and height):
+
+* 0.8  - the inner face: eyes, nose, mouth, skin texture (wrinkles).
+* 1.2  - the whole face with forehead, hairline, jaw and chin.
+* 1.6  - the head with hair, ears and chin: grey hair, baldness, head shape.
+
+The BlazeFace box spans roughly brows to chin, so 0.8 stays inside the face.
+1.6 reaches the hair while staying modest, because tight training chips
+(UTKFace, box ~170 px in a 200 px image) have no real pixels beyond that and
+a wider crop would be mostly reflected fill, unlike live frames. Where a crop leaves the frame (a face cut by the border, or
+a tight dataset chip) it is filled by reflection (BORDER_REFLECT_101), never
+by black, so that a border face and a padded training chip look alike.
+
+Crops are optionally rotated so the eyes are level. Large downscales read from
+a Gaussian pyramid level so that a big face is averaged, not aliased, into
+64 px, whatever the frame resolution.
+"""
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import torch
+
+from .faces import Faces
+
+CROP_SIZE = 64
+CROP_SCALES = (0.8, 1.2, 1.6)
+NOSE, RIGHT_EYE, LEFT_EYE = 2, 0, 1
+
+
+def _pyramid(frame: np.ndarray, levels: int) -> list[np.ndarray]:
+    pyr = [frame]
+    for _ in range(levels):
+        if min(pyr[-1].shape[:2]) < 2:
+            break
+        pyr.append(cv2.pyrDown(pyr[-1]))
+    return pyr
+
+
+def eye_angles(faces: Faces) -> np.ndarray:
+    """Roll of each face in radians (0 = eyes level), from the two eye keypoints."""
+    d = faces.keypoints[:, LEFT_EYE] - faces.keypoints[:, RIGHT_EYE]
+    angles = np.arctan2(d[:, 1], d[:, 0])
+    return np.nan_to_num(angles).astype(np.float64)
+
+
+def face_crops(
+    frame: np.ndarray,
+    faces: Faces,
+    *,
+    scales: tuple[float, ...] = CROP_SCALES,
+    size: int = CROP_SIZE,
+    level_eyes: bool = True,
+    jitter: np.ndarray | None = None,
+    extra_angle: np.ndarray | None = None,
+) -> torch.Tensor:
+    """Frame (H, W, 3 BGR or H, W grey, uint8) + N faces -> (N, len(scales), 3, size, size) uint8.
+
+    `jitter` (N, len(scales), 3) moves each crop box independently by (dx, dy)
+    times its side and scales it by exp(ds); `extra_angle` (N,) adds a rotation
+    in radians. Both are for training augmentation; live inference passes None.
+    """
+    if frame.ndim == 2:
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    n, k = len(faces), len(scales)
+    out = np.empty((n, k, size, size, 3), dtype=np.uint8)
+    if n == 0:
+        return torch.from_numpy(out.transpose(0, 1, 4, 2, 3).copy())
+
+    centres = faces.keypoints[:, NOSE].astype(np.float64)
+    box_centres = ((faces.boxes[:, :2] + faces.boxes[:, 2:]) / 2).astype(np.float64)
+    centres = np.where(np.isfinite(centres), centres, box_centres)
+    face_sizes = np.maximum(faces.sizes.astype(np.float64), 1.0)
+    angles = eye_angles(faces) if level_eyes else np.zeros(n)
+    if extra_angle is not None:
+        angles = angles + np.asarray(extra_angle, dtype=np.float64)
+    sides = face_sizes[:, None] * np.asarray(scales, dtype=np.float64)[None, :]
+    shifts = np.zeros((n, k, 2))
+    if jitter is not None:
+        jitter = np.asarray(jitter, dtype=np.float64).reshape(n, k, 3)
+        sides = sides * np.exp(jitter[..., 2])
+        shifts = jitter[..., :2] * sides[..., None]
+
+    # pyramid level per crop: keep the remaining bilinear downscale below 2x
+    levels = np.clip(np.floor(np.log2(np.maximum(sides / size, 1.0))), 0, 8).astype(int)
+    pyr = _pyramid(frame, int(levels.max()))
+
+    for i in range(n):
+        cos, sin = math.cos(angles[i]), math.sin(angles[i])
+        for j in range(k):
+            side = sides[i, j]
+            cx, cy = centres[i] + shifts[i, j]
+            level = min(levels[i, j], len(pyr) - 1)
+            step = side / size  # source pixels per crop pixel
+            # crop pixel (u, v) -> source point: centre + R(angle) @ offset, where
+            # the offset of pixel centre u is (u + 0.5) * step - side / 2
+            a = np.array([[cos * step, -sin * step, 0.0], [sin * step, cos * step, 0.0]])
+            offset = 0.5 * step - side / 2
+            a[0, 2] = cx + (cos - sin) * offset - 0.5  # -0.5: MediaPipe coords are pixel edges
+            a[1, 2] = cy + (sin + cos) * offset - 0.5
+            if level:  # pyrDown halves the image: x_L = (x + 0.5) / 2^L - 0.5
+                f = 2.0 ** -level
+                a = a * f
+                a[:, 2] += 0.5 * f - 0.5
+            cv2.warpAffine(pyr[level], a, (size, size), dst=out[i, j],
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                           borderMode=cv2.BORDER_REFLECT_101)
+    return torch.from_numpy(np.ascontiguousarray(out.transpose(0, 1, 4, 2, 3)))
+
+
+def crops_to_image(crops: torch.Tensor) -> np.ndarray:
+    """(N, K, 3, S, S) crops -> one BGR image, a row per face (debug views, grids)."""
+    arr = crops.numpy().transpose(0, 1, 3, 4, 2)  # N, K, S, S, 3
+    if len(arr) == 0:
+        return np.zeros((crops.shape[-1], crops.shape[-1] * crops.shape[1], 3), np.uint8)
+    return np.concatenate([np.concatenate(list(row), axis=1) for row in arr], axis=0)
