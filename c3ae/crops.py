@@ -104,10 +104,8 @@ def face_crops(
             offset = 0.5 * step - side / 2
             a[0, 2] = cx + (cos - sin) * offset - 0.5  # -0.5: MediaPipe coords are pixel edges
             a[1, 2] = cy + (sin + cos) * offset - 0.5
-            if level:  # pyrDown halves the image: x_L = (x + 0.5) / 2^L - 0.5
-                f = 2.0 ** -level
-                a = a * f
-                a[:, 2] += 0.5 * f - 0.5
+            if level:  # pyrDown keeps every second pixel centre: x_L = x / 2^L
+                a = a * 2.0 ** -level
             cv2.warpAffine(pyr[level], a, (size, size), dst=out[i, j],
                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                            borderMode=cv2.BORDER_REFLECT_101)

@@ -7,7 +7,9 @@ serves streams, IMAGE mode stills. Results come back as a `Faces` batch.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 
 import cv2
 import numpy as np
@@ -18,6 +20,21 @@ from .faces import N_KEYPOINTS, Faces
 os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging quiet
 
 DEFAULT_MIN_SCORE = 0.5
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence TFLite's C++ start-up chatter (written straight to fd 2, one line
+    per sparse tensor) so a user's terminal shows our messages, not its log."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def default_model_for(source: str | int) -> str:
@@ -42,8 +59,10 @@ class FaceDetector:
             # filter by score ourselves so the threshold can change while running
             min_detection_confidence=0.2,
         )
-        self._detector = vision.FaceDetector.create_from_options(options)
-        self._last_ts = -1
+        with _quiet_native_stderr():
+            self._detector = vision.FaceDetector.create_from_options(options)
+            self._last_ts = -1
+            self.detect(np.zeros((64, 64, 3), np.uint8))  # first call sets up XNNPACK: do it quietly now
 
     def detect(self, frame_bgr: np.ndarray, pad: float = 0.0) -> Faces:
         """Faces in a BGR uint8 frame, in that frame's pixel coordinates.

@@ -75,9 +75,12 @@ class FaceTracker:
         # centroid fallback: a fast move can leave little overlap between frames
         pc = (predicted[:, :2] + predicted[:, 2:]) / 2
         dc = (faces.boxes[:, :2] + faces.boxes[:, 2:]) / 2
-        size = np.sqrt(np.prod(np.clip(predicted[:, 2:] - predicted[:, :2], 1, None), axis=1))
-        dist = np.linalg.norm(pc[:, None] - dc[None], axis=2) / size[:, None]
-        sim = np.where(sim >= self.iou_threshold, 1.0 + sim, np.where(dist < 0.5, 1.0 - dist, 0.0))
+        track_size = np.sqrt(np.prod(np.clip(predicted[:, 2:] - predicted[:, :2], 1, None), axis=1))
+        size_ratio = faces.sizes[None, :] / track_size[:, None]
+        dist = np.linalg.norm(pc[:, None] - dc[None], axis=2) / track_size[:, None]
+        near = (dist < 1.0) & (size_ratio > 0.67) & (size_ratio < 1.5)
+        # IoU matches (1 + IoU) always beat centroid matches (< 1)
+        sim = np.where(sim >= self.iou_threshold, 1.0 + sim, np.where(near, 0.99 * (1.0 - dist), 0.0))
         pairs = []
         while True:
             t, d = np.unravel_index(np.argmax(sim), sim.shape)

@@ -1,0 +1,57 @@
+"""Latest-frame-wins camera reading.
+
+A camera produces frames at its own pace whether or not we keep up. Reading it
+on its own thread and keeping only the newest frame means a slow model always
+works on the present, and stale frames are dropped instead of piling up in the
+driver's buffer.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from c3ae.video import VideoSource
+
+
+class LatestFrameReader:
+    """Reads `source` continuously; `latest()` returns the newest unseen frame."""
+
+    def __init__(self, source: VideoSource) -> None:
+        self._source = source
+        self._lock = threading.Lock()
+        self._frame: np.ndarray | None = None
+        self._fresh = False
+        self._lost = False
+        self._running = True
+        self._thread = threading.Thread(target=self._run, name="camera-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while self._running:
+            frame = self._source.read()
+            with self._lock:
+                if frame is None:
+                    self._lost = True
+                    return
+                self._frame, self._fresh = frame, True
+
+    @property
+    def lost(self) -> bool:
+        """True once the camera stopped delivering (unplugged, or taken by another app)."""
+        with self._lock:
+            return self._lost and not self._fresh
+
+    def latest(self) -> np.ndarray | None:
+        """The newest frame not returned before, or None when nothing new arrived."""
+        with self._lock:
+            if not self._fresh:
+                return None
+            self._fresh = False
+            return self._frame
+
+    def stop(self) -> None:
+        """Stop reading and release the camera (waits for the read in progress)."""
+        self._running = False
+        self._thread.join(timeout=2.0)
+        self._source.release()

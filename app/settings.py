@@ -1,0 +1,113 @@
+"""What the app remembers between runs (QSettings): last source, folders, options.
+
+Values come back from QSettings as strings on some platforms, so every read
+is converted to the type of its default.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+
+from .messages import PipelineOptions
+
+ORGANIZATION = "C3AE"
+APPLICATION = "C3AE Age Estimation"
+
+
+def default_output_folder() -> str:
+    movies = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
+    return str(Path(movies or Path.home()) / "C3AE")
+
+
+def _convert(value: object, default: object) -> object:
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes")
+    if isinstance(default, (int, float)):
+        try:
+            return type(default)(value)
+        except (TypeError, ValueError):
+            return default
+    return str(value)
+
+
+class AppSettings:
+    """Typed access to the app's QSettings (pass one in tests to keep them isolated)."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        self.qsettings = settings or QSettings(ORGANIZATION, APPLICATION)
+
+    def _get(self, key: str, default):
+        value = self.qsettings.value(key, default)
+        return default if value is None else _convert(value, default)
+
+    def _set(self, key: str, value) -> None:
+        self.qsettings.setValue(key, value)
+
+    # processing options ------------------------------------------------------
+    def options(self) -> PipelineOptions:
+        defaults = PipelineOptions()
+        return PipelineOptions(**{f.name: self._get(f"options/{f.name}", getattr(defaults, f.name))
+                                  for f in fields(PipelineOptions)})
+
+    def save_options(self, options: PipelineOptions) -> None:
+        for name, value in asdict(options).items():
+            self._set(f"options/{name}", value)
+
+    # sources and folders -------------------------------------------------------
+    @property
+    def last_source(self) -> str:
+        return self._get("source/last", "")
+
+    @last_source.setter
+    def last_source(self, value: str | int) -> None:
+        self._set("source/last", str(value))
+
+    @property
+    def open_folder(self) -> str:
+        return self._get("source/open_folder", str(Path.home()))
+
+    @open_folder.setter
+    def open_folder(self, value: str) -> None:
+        self._set("source/open_folder", value)
+
+    @property
+    def output_folder(self) -> str:
+        return self._get("output/folder", default_output_folder())
+
+    @output_folder.setter
+    def output_folder(self, value: str) -> None:
+        self._set("output/folder", value)
+
+    @property
+    def save_csv(self) -> bool:
+        return self._get("output/save_csv", True)
+
+    @save_csv.setter
+    def save_csv(self, value: bool) -> None:
+        self._set("output/save_csv", bool(value))
+
+    @property
+    def loop(self) -> bool:
+        return self._get("playback/loop", False)
+
+    @loop.setter
+    def loop(self, value: bool) -> None:
+        self._set("playback/loop", bool(value))
+
+    # window ----------------------------------------------------------------------
+    def geometry(self) -> QByteArray | None:
+        value = self.qsettings.value("window/geometry")
+        return value if isinstance(value, QByteArray) else None
+
+    def window_state(self) -> QByteArray | None:
+        value = self.qsettings.value("window/state")
+        return value if isinstance(value, QByteArray) else None
+
+    def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
+        self._set("window/geometry", geometry)
+        self._set("window/state", state)
+
+    def sync(self) -> None:
+        self.qsettings.sync()

@@ -1,0 +1,87 @@
+"""Per-stage milliseconds and overall FPS of headless annotation on a video.
+
+    python bench/pipeline.py [VIDEO] [--detector short|full] [--device cpu|cuda]
+
+Without VIDEO it builds a 640x360 clip with two real faces from
+../shared/datasets/aaf-train in a temporary folder (never in the repo).
+Stages: decode, detect, crop, infer, track, draw, encode; medians per frame.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from c3ae.detect import default_model_for  # noqa: E402
+from c3ae.pipeline import FramePipeline  # noqa: E402
+from c3ae.video import VideoRecorder, VideoSource  # noqa: E402
+
+STAGES = ("decode", "detect", "crop", "infer", "track", "draw", "encode")
+
+
+def two_face_clip(folder: Path, frames: int = 300) -> Path:
+    import cv2
+    import pytest
+
+    from synth import face_clip_frames, real_faces, write_clip
+
+    try:
+        faces = real_faces(2)
+    except pytest.skip.Exception as exc:
+        raise SystemExit(f"no video given and {exc}") from None
+    # portraits scaled so each face is ~80 px; the pair drifts across the frame
+    clip = face_clip_frames(faces, n=frames, face_h=160)
+    return write_clip(folder / "two_faces_640x360.mp4", [cv2.resize(f, (640, 360)) for f in clip], fps=30)
+
+
+def run(video: Path, detector: str, device: str | None, out_dir: Path) -> None:
+    source = VideoSource(str(video))
+    pipeline = FramePipeline(detector_model=detector, device=device)
+    recorder = VideoRecorder(out_dir / "annotated.mp4", source.fps, source.size)
+    per_stage = {s: [] for s in STAGES}
+    faces = 0
+    start = time.perf_counter()
+    while True:
+        t = time.perf_counter()
+        frame = source.read()
+        if frame is None:
+            break
+        per_stage["decode"].append((time.perf_counter() - t) * 1e3)
+        result = pipeline.process(frame)
+        for stage, ms in result.timings.items():
+            per_stage[stage].append(ms)
+        t = time.perf_counter()
+        recorder.write(result.frame)
+        per_stage["encode"].append((time.perf_counter() - t) * 1e3)
+        faces += int((result.faces.missed == 0).sum())
+    elapsed = time.perf_counter() - start
+    recorder.close()
+    n = len(per_stage["decode"])
+    print(f"{video.name}: {source.size[0]}x{source.size[1]}, {n} frames, {faces / max(n, 1):.2f} faces/frame, "
+          f"detector={detector}, {pipeline.engine.device}, {pipeline.engine.status}")
+    for stage in STAGES:
+        print(f"  {stage:>6}: {statistics.median(per_stage[stage]):6.2f} ms/frame (median)")
+    print(f"  overall: {n / elapsed:.1f} FPS ({elapsed:.2f} s, decode to encode)")
+    source.release()
+    pipeline.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("video", nargs="?")
+    parser.add_argument("--detector", choices=["short", "full"])
+    parser.add_argument("--device", choices=["cpu", "cuda"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        video = Path(args.video) if args.video else two_face_clip(Path(tmp))
+        run(video, args.detector or default_model_for(str(video)), args.device, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()

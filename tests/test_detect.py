@@ -1,0 +1,76 @@
+import importlib.metadata
+
+import cv2
+import numpy as np
+import pytest
+
+from c3ae import face_models
+from c3ae.detect import FaceDetector, default_model_for
+from c3ae.face_models import FaceModelMissing
+from synth import real_faces
+
+
+@pytest.fixture(scope="module")
+def detector():
+    with FaceDetector("short", video=False) as det:
+        yield det
+
+
+def test_real_portrait_gives_one_face_with_keypoints_inside(detector):
+    img = real_faces(1)[0]
+    faces = detector.detect(img)
+    assert len(faces) == 1 and faces.scores[0] > 0.5
+    x1, y1, x2, y2 = faces.boxes[0]
+    nose = faces.keypoints[0, 2]
+    assert x1 < nose[0] < x2 and y1 < nose[1] < y2
+    assert faces.keypoints[0, 0, 0] < faces.keypoints[0, 1, 0]  # subject's right eye is image-left
+
+
+def test_pad_maps_coordinates_back_to_the_input(detector):
+    img = real_faces(1)[0]
+    plain = detector.detect(img)
+    padded = detector.detect(img, pad=0.3)
+    np.testing.assert_allclose(padded.keypoints[0, 2], plain.keypoints[0, 2], atol=6)
+
+
+def test_full_range_model_in_video_mode_on_a_small_face():
+    img = real_faces(1)[0]
+    frame = np.full((360, 640, 3), 80, np.uint8)
+    small = cv2.resize(img, None, fx=0.45, fy=0.45)  # ~55 px face in a 640x360 frame
+    frame[100:100 + small.shape[0], 300:300 + small.shape[1]] = small
+    with FaceDetector("full", video=True) as det:
+        results = [det.detect(frame) for _ in range(3)]  # timestamps advance on their own
+    assert all(len(r) == 1 for r in results)
+
+
+def test_empty_scene_gives_no_faces(detector):
+    assert len(detector.detect(np.full((360, 640, 3), 127, np.uint8))) == 0
+
+
+def test_score_and_size_thresholds_filter(detector):
+    img = real_faces(1)[0]
+    detector.min_size = 10_000
+    try:
+        assert len(detector.detect(img)) == 0
+    finally:
+        detector.min_size = 0.0
+
+
+def test_missing_model_says_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(face_models, "MODEL_DIR", tmp_path)
+    with pytest.raises(FaceModelMissing, match="make models"):
+        FaceDetector("short")
+
+
+def test_default_model_per_source():
+    assert default_model_for(0) == "short" and default_model_for("1") == "short"
+    assert default_model_for("party.mp4") == "full"
+
+
+def test_exactly_one_opencv_distribution_is_installed():
+    """mediapipe declares opencv-contrib-python; we install it without deps so
+    the headless contrib build is the only cv2 and cannot be overwritten."""
+    names = {d.metadata["Name"].lower() for d in importlib.metadata.distributions()}
+    opencv = sorted(n for n in names if n.startswith("opencv"))
+    assert opencv == ["opencv-contrib-python-headless"]
+    assert hasattr(cv2, "face")  # contrib modules present

@@ -1,0 +1,69 @@
+import shutil
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+from c3ae import video
+from c3ae.video import RecordingError, SourceError, VideoRecorder, VideoSource
+from synth import count_frames, write_clip
+
+
+def _frames(n, w=320, h=240):
+    return [np.full((h, w, 3), (i * 20) % 250, np.uint8) for i in range(n)]
+
+
+def test_recorder_writes_a_playable_file(tmp_path):
+    path = tmp_path / "sub" / "rec.mp4"
+    with VideoRecorder(path, 25, (320, 240)) as rec:
+        for f in _frames(17):
+            rec.write(f)
+    assert count_frames(path) == (17, 25.0)
+
+
+def test_disk_nearly_full_stops_recording_and_keeps_a_playable_file(tmp_path, monkeypatch):
+    path = tmp_path / "rec.mp4"
+    rec = VideoRecorder(path, 25, (320, 240))
+    for f in _frames(30):
+        rec.write(f)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9, 10 * 2**20))
+    with pytest.raises(RecordingError, match="30 frames are saved"):
+        for f in _frames(30):
+            rec.write(f)
+    assert count_frames(path)[0] == 30
+
+
+def test_no_space_at_start_is_refused(tmp_path, monkeypatch):
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(video.shutil, "disk_usage", lambda p: usage(10**9, 10**9, 0))
+    with pytest.raises(RecordingError, match="free disk space"):
+        VideoRecorder(tmp_path / "x.mp4", 25, (320, 240))
+
+
+def test_source_reads_every_frame_and_seeks(tmp_path):
+    path = write_clip(tmp_path / "clip.mp4", _frames(12), fps=20)
+    src = VideoSource(str(path))
+    assert src.fps == 20 and src.frame_count == 12 and not src.is_camera and src.size == (320, 240)
+    frames = []
+    while (f := src.read()) is not None:
+        frames.append(f)
+    assert len(frames) == 12
+    src.seek(5)
+    assert src.position == 5
+    assert abs(int(src.read()[0, 0, 0]) - 100) <= 8  # frame 5; its neighbours are 80 and 120
+    src.release()
+
+
+def test_missing_and_corrupt_files_are_clear_errors(tmp_path):
+    with pytest.raises(SourceError, match="not found"):
+        VideoSource(str(tmp_path / "nope.mp4"))
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"\x00not a video" * 100)
+    with pytest.raises(SourceError):
+        VideoSource(str(junk))
+
+
+def test_missing_camera_is_a_clear_error():
+    with pytest.raises(SourceError, match="camera 97"):
+        VideoSource(97)
