@@ -53,7 +53,12 @@ class Recording:
             self._log.write(frame_index, time_s, faces, trained)
 
     def close(self) -> None:
+        """Finalise both files; a recording stopped before its first frame leaves none."""
         self._video.close()
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self.frames == 0:
+            for path in (self.path, self.csv_path):
+                if path is not None:
+                    path.unlink(missing_ok=True)

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
 from c3ae.detect import default_model_for
-from c3ae.engine import WeightsError
+from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine, WeightsError
 from c3ae.face_models import FaceModelMissing
 from c3ae.pipeline import FramePipeline, FrameResult
 from c3ae.video import RecordingError, SourceError, VideoSource
@@ -69,9 +69,14 @@ class FrameWorker(QObject):
     error = Signal(str)  # a recoverable problem to show in the status bar
     stopped = Signal()  # shutdown finished: everything is closed
 
-    def __init__(self, options: PipelineOptions) -> None:
+    def __init__(self, options: PipelineOptions, engine: AgeEngine | None = None,
+                 weights: Path | str | None = DEFAULT_WEIGHTS) -> None:
+        """`engine`: an already loaded model to use (tests share one); by default
+        the first source loads `weights` here, in the worker thread."""
         super().__init__()
         self._options = options
+        self._engine = engine
+        self._weights = weights
         self._timer = QTimer(self)  # moves to the worker thread with its parent
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
@@ -82,12 +87,13 @@ class FrameWorker(QObject):
         self._playing = False
         self._loop = False
         self._seek_to: int | None = None
+        self._at_end = False  # a file was read to its end
         self._steps = 0
         self._index = -1  # index of the frame last processed
         self._opened_at = 0.0
         self._next_due = 0.0
         self._last_time = 0.0
-        self._fps = 0.0
+        self._frame_dt = 0.0
         self._last_frame: np.ndarray | None = None
         self._awaiting_ack = False
         self._undisplayed: tuple[FrameResult, int, float] | None = None
@@ -111,7 +117,7 @@ class FrameWorker(QObject):
         self._reader = LatestFrameReader(src) if src.is_camera else None
         self._index = -1
         self._opened_at = self._next_due = time.perf_counter()
-        self._fps = 0.0
+        self._frame_dt = self._last_time = 0.0
         self.source_opened.emit(SourceInfo(src.source, src.is_camera, src.fps, src.frame_count, src.size,
                                            self._pipeline.detector.model))
         self.set_playing(True)
@@ -120,6 +126,8 @@ class FrameWorker(QObject):
     def set_playing(self, playing: bool) -> None:
         self._playing = bool(playing) and self._source is not None
         self._steps = 0
+        if self._playing and self._at_end:  # Play at the end of a file starts it again
+            self._seek_to = 0
         self.playing_changed.emit(self._playing)
         if self._playing:
             self._next_due = time.perf_counter()
@@ -157,6 +165,7 @@ class FrameWorker(QObject):
         try:
             if options.device != old.device:
                 self._pipeline.set_device(self._device())
+                self._engine = self._pipeline.engine
                 self._emit_engine()
             if self._source is not None and options.detector != old.detector:
                 self._ensure_pipeline(self._detector_for(self._source.source))
@@ -195,8 +204,12 @@ class FrameWorker(QObject):
             folder_path = Path(folder).expanduser()
             folder_path.mkdir(parents=True, exist_ok=True)
             path = timestamped_path(folder_path, "c3ae-snapshot", ".png")
-            if not cv2.imwrite(str(path), self._last_frame):
-                raise OSError(f"cannot write {path}")
+            ok, png = cv2.imencode(".png", self._last_frame)
+            if not ok:
+                raise OSError("cannot encode the frame as PNG")
+            partial = path.with_name(f".{path.name}.part")  # renamed when complete: no half-written PNG
+            partial.write_bytes(png.tobytes())
+            partial.replace(path)
         except OSError as exc:
             self.error.emit(f"Snapshot failed: {exc}")
             return
@@ -225,6 +238,7 @@ class FrameWorker(QObject):
         if self._seek_to is not None:
             self._source.seek(self._seek_to)
             self._seek_to = None
+            self._at_end = False
             self._pipeline.reset()
             self._next_due = time.perf_counter()
             if not self._playing:
@@ -256,6 +270,7 @@ class FrameWorker(QObject):
             self._timer.start(0)
         else:
             self._end_recording("")
+            self._at_end = True
             self._steps = 0
             self.set_playing(False)
             self.ended.emit()
@@ -279,9 +294,9 @@ class FrameWorker(QObject):
         else:
             self._index = self._source.position - 1
             time_s = self._index / self._source.fps
-        if self._index > 0 and now > self._last_time:
-            rate = 1.0 / (now - self._last_time)
-            self._fps = rate if self._fps == 0 else 0.9 * self._fps + 0.1 * rate
+        if self._last_time > 0:  # average the interval, not the rate, so one hiccup cannot spike it
+            dt = now - self._last_time
+            self._frame_dt = dt if self._frame_dt == 0 else 0.9 * self._frame_dt + 0.1 * dt
         self._last_time = now
         self._last_frame = result.frame
         if self._recording is not None:
@@ -300,8 +315,13 @@ class FrameWorker(QObject):
         self._awaiting_ack = True
         recorded = self._recording.frames if self._recording is not None else -1
         self.frame_ready.emit(FrameReport(to_qimage(result.frame), index, time_s, result.faces,
-                                          result.timings, self._pipeline.engine.trained, self._fps,
+                                          result.timings, self._pipeline.engine.trained, self.fps,
                                           recorded, crops_by_track(result)))
+
+    @property
+    def fps(self) -> float:
+        """Frames processed per second, averaged over the last ~10 frames."""
+        return 1.0 / self._frame_dt if self._frame_dt > 0 else 0.0
 
     # helpers ---------------------------------------------------------------------
     def _device(self) -> str | None:
@@ -314,14 +334,14 @@ class FrameWorker(QObject):
         if self._pipeline is not None and self._pipeline.detector.model == model:
             self._pipeline.reset()
             return
-        engine = self._pipeline.engine if self._pipeline is not None else None
-        pipeline = FramePipeline(detector_model=model, device=self._device(), engine=engine)
+        pipeline = FramePipeline(detector_model=model, weights=self._weights, device=self._device(),
+                                 engine=self._engine)
         if self._pipeline is not None:
             self._pipeline.close()
         self._pipeline = pipeline
+        self._engine = pipeline.engine
         self._apply_options()
-        if engine is None:
-            self._emit_engine()
+        self._emit_engine()
 
     def _apply_options(self) -> None:
         if self._pipeline is None:
@@ -355,7 +375,7 @@ class FrameWorker(QObject):
         elif self._source is not None:
             self._source.release()
         self._reader = self._source = None
-        self._seek_to, self._steps, self._undisplayed = None, 0, None
+        self._seek_to, self._steps, self._undisplayed, self._at_end = None, 0, None, False
         self._last_frame = None
         if self._playing:
             self._playing = False

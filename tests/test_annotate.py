@@ -50,3 +50,23 @@ def test_unreadable_input_is_a_message_not_a_traceback(tmp_path, capsys):
     assert main([str(bad), "-o", str(tmp_path / "o.mp4")]) == 2
     assert "error:" in capsys.readouterr().err
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_disk_filling_up_stops_cleanly_with_a_playable_file(tmp_path, monkeypatch, capsys):
+    import shutil
+    from collections import namedtuple
+
+    frames = [np.full((240, 320, 3), 3 * i, np.uint8) for i in range(45)]
+    clip = write_clip(tmp_path / "in.mp4", frames, fps=30)
+    usage = namedtuple("usage", "total used free")
+    calls = {"n": 0}
+
+    def shrinking_disk(path):
+        calls["n"] += 1
+        return usage(10**9, 0, 10**9 if calls["n"] <= 2 else 2**20)  # full from the check at frame 30
+
+    monkeypatch.setattr(shutil, "disk_usage", shrinking_disk)
+    out = tmp_path / "out.mp4"
+    assert main([str(clip), "-o", str(out), "--detector", "short"]) == 2
+    assert "frames are saved" in capsys.readouterr().err
+    assert count_frames(out)[0] == 30  # every frame up to the failed space check, playable

@@ -1,0 +1,198 @@
+"""Control widgets: processing settings and the transport bar for files."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QSizePolicy, QSlider, QSpinBox, QToolButton, QWidget)
+
+from .messages import PipelineOptions, SourceInfo
+
+DETECTORS = (("Automatic", "auto"), ("Short range (webcam)", "short"), ("Full range (wide shots)", "full"))
+DEVICES = (("Automatic", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
+
+
+def _combo(items: tuple[tuple[str, str], ...]) -> QComboBox:
+    combo = QComboBox()
+    for text, data in items:
+        combo.addItem(text, data)
+    return combo
+
+
+def _select(combo: QComboBox, data: str) -> None:
+    index = combo.findData(data)
+    combo.setCurrentIndex(max(index, 0))
+
+
+class SettingsPanel(QWidget):
+    """Detector, device, thresholds, smoothing, display toggles and output options.
+    Every change is emitted at once as a whole `PipelineOptions`."""
+
+    options_changed = Signal(object)  # PipelineOptions
+    output_folder_changed = Signal(str)
+    save_csv_changed = Signal(bool)
+
+    def __init__(self, options: PipelineOptions, output_folder: str, save_csv: bool,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.detector = _combo(DETECTORS)
+        self.detector.setToolTip("Short range suits a webcam at arm's length; full range finds small faces")
+        self.device = _combo(DEVICES)
+        self.min_score = QDoubleSpinBox()
+        self.min_score.setRange(0.2, 0.95)
+        self.min_score.setSingleStep(0.05)
+        self.min_score.setToolTip("Detector confidence a face needs to be shown")
+        self.min_size = QSpinBox()
+        self.min_size.setRange(0, 400)
+        self.min_size.setSuffix(" px")
+        self.min_size.setToolTip("Ignore faces smaller than this (their age is unreliable)")
+        self.smoothing = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setRange(0, 95)
+        self.smoothing_label = QLabel()
+        self.show_bars = QCheckBox("Bar charts on the video")
+        self.debug = QCheckBox("Debug view: model crops of the selected face")
+        self.folder = QLineEdit(output_folder)
+        self.folder.setReadOnly(True)
+        folder_button = QToolButton()
+        folder_button.setText("…")
+        folder_button.setToolTip("Choose the folder for recordings and snapshots")
+        folder_button.clicked.connect(self._choose_folder)
+        self.save_csv = QCheckBox("Save per-frame CSV with recordings")
+        self.save_csv.setChecked(save_csv)
+        self.save_csv.toggled.connect(self.save_csv_changed)
+
+        smoothing_row = QHBoxLayout()
+        smoothing_row.addWidget(self.smoothing, 1)
+        smoothing_row.addWidget(self.smoothing_label)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(folder_button)
+        form = QFormLayout(self)
+        form.addRow("Face detector", self.detector)
+        form.addRow("Device", self.device)
+        form.addRow("Confidence", self.min_score)
+        form.addRow("Min face size", self.min_size)
+        form.addRow("Smoothing", smoothing_row)
+        form.addRow(self.show_bars)
+        form.addRow(self.debug)
+        form.addRow("Save to", folder_row)
+        form.addRow(self.save_csv)
+
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.set_options(options)
+        for signal in (self.detector.currentIndexChanged, self.device.currentIndexChanged,
+                       self.min_score.valueChanged, self.min_size.valueChanged, self.smoothing.valueChanged,
+                       self.show_bars.toggled, self.debug.toggled):
+            signal.connect(self._changed)
+
+    def options(self) -> PipelineOptions:
+        return PipelineOptions(self.detector.currentData(), self.device.currentData(),
+                               round(self.min_score.value(), 2), float(self.min_size.value()),
+                               self.smoothing.value() / 100.0, self.show_bars.isChecked(),
+                               self.debug.isChecked())
+
+    def set_options(self, o: PipelineOptions) -> None:
+        """Show `o` without emitting (used at start-up and when the worker reverts a choice)."""
+        widgets = (self.detector, self.device, self.min_score, self.min_size, self.smoothing,
+                   self.show_bars, self.debug)
+        for w in widgets:
+            w.blockSignals(True)
+        _select(self.detector, o.detector)
+        _select(self.device, o.device)
+        self.min_score.setValue(o.min_score)
+        self.min_size.setValue(int(o.min_size))
+        self.smoothing.setValue(int(round(o.smoothing * 100)))
+        self.show_bars.setChecked(o.show_bars)
+        self.debug.setChecked(o.debug)
+        for w in widgets:
+            w.blockSignals(False)
+        self._update_smoothing_label()
+
+    def set_cuda_available(self, available: bool) -> None:
+        item = self.device.model().item(self.device.findData("cuda"))
+        item.setEnabled(available)
+        item.setToolTip("" if available else "No CUDA device found")
+
+    def _update_smoothing_label(self) -> None:
+        self.smoothing_label.setText(f"{self.smoothing.value() / 100:.2f}")
+
+    def _changed(self) -> None:
+        self._update_smoothing_label()
+        self.options_changed.emit(self.options())
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save recordings and snapshots to", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+            self.output_folder_changed.emit(folder)
+
+
+def format_time(seconds: float) -> str:
+    minutes, secs = divmod(max(seconds, 0.0), 60)
+    return f"{int(minutes):02d}:{secs:04.1f}"
+
+
+class TransportBar(QWidget):
+    """Play/pause, frame step, seek slider, position and loop: for files only."""
+
+    seek_requested = Signal(int)
+    loop_changed = Signal(bool)
+
+    def __init__(self, play: QAction, step_back: QAction, step_forward: QAction, loop: bool,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._info: SourceInfo | None = None
+        self._programmatic = False
+        buttons = []
+        for action in (step_back, play, step_forward):
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keep Space for the window shortcut
+            buttons.append(button)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider.valueChanged.connect(self._slider_moved)
+        self.position = QLabel("--:--")
+        self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance("00:00.0 / 00:00.0 · "
+                                                                                     "00000/00000"))
+        self.slider.setMinimumWidth(120)
+        self.loop = QCheckBox("Loop")
+        self.loop.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.loop.setChecked(loop)
+        self.loop.toggled.connect(self.loop_changed)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        for b in buttons:
+            layout.addWidget(b)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.position)
+        layout.addWidget(self.loop)
+
+    def set_source(self, info: SourceInfo | None) -> None:
+        self._info = info
+        is_file = info is not None and not info.is_camera and info.frame_count > 0
+        self.setVisible(is_file)
+        if is_file:
+            self._set_slider(0, info.frame_count - 1)
+
+    def show_position(self, index: int) -> None:
+        info = self._info
+        if info is None or info.is_camera:
+            return
+        if not self.slider.isSliderDown():
+            self._set_slider(index)
+        total = max(info.frame_count, 1)
+        self.position.setText(f"{format_time(index / info.fps)} / {format_time(total / info.fps)}  "
+                              f"· {index + 1}/{total}")
+        self.position.setToolTip(f"frame {index + 1} of {total}")
+
+    def _set_slider(self, value: int, maximum: int | None = None) -> None:
+        self._programmatic = True
+        if maximum is not None:
+            self.slider.setRange(0, max(maximum, 0))
+        self.slider.setValue(value)
+        self._programmatic = False
+
+    def _slider_moved(self, value: int) -> None:
+        if not self._programmatic:
+            self.seek_requested.emit(value)

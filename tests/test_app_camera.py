@@ -1,0 +1,66 @@
+"""The camera path, with a fake camera: latest-frame-wins, and a camera lost mid-recording."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import app.worker
+from app.capture import LatestFrameReader
+
+TIMEOUT = 30_000
+
+
+class FakeCamera:
+    """Looks like `VideoSource` for a camera: numbered frames at `fps`, then lost."""
+
+    def __init__(self, source=0, frames: int = 60, fps: float = 60.0) -> None:
+        self.source, self.is_camera, self.fps, self.frame_count = int(source), True, fps, 0
+        self.size = (320, 240)
+        self.position = 0
+        self._frames = frames
+        self.released = threading.Event()
+
+    def read(self) -> np.ndarray | None:
+        if self.position >= self._frames or self.released.is_set():
+            return None
+        time.sleep(1.0 / self.fps)
+        frame = np.full((240, 320, 3), self.position % 256, np.uint8)
+        self.position += 1
+        return frame
+
+    def release(self) -> None:
+        self.released.set()
+
+
+def test_reader_keeps_only_the_newest_frame():
+    camera = FakeCamera(frames=1000, fps=500.0)
+    reader = LatestFrameReader(camera)
+    time.sleep(0.1)  # a slow consumer: many frames arrive meanwhile
+    first = reader.latest()
+    assert first is not None and int(first[0, 0, 0]) > 5, "expected a recent frame, not the first"
+    assert reader.latest() is None  # nothing new since
+    reader.stop()
+    assert camera.released.is_set()
+
+
+def test_lost_camera_mid_recording_leaves_a_playable_file(qtbot, make_window, monkeypatch):
+    monkeypatch.setattr(app.worker, "VideoSource", lambda source: FakeCamera(source, frames=90, fps=30.0))
+    window = make_window()
+    window.open_source(0)
+    qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
+    assert not window.transport.isVisible()  # no seeking in a live camera
+    window.record_action.trigger()
+    qtbot.waitUntil(lambda: window.empty.title.text() == "The video source was lost", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.last_recording is not None, timeout=TIMEOUT)
+    path, frames, error = window.last_recording
+    assert error == "" and frames > 0
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    assert n == frames and Path(path).with_suffix(".csv").is_file()
+    assert not window.record_action.isChecked()

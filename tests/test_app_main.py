@@ -1,0 +1,44 @@
+"""Start-up pieces: arguments, icon, remembered settings, camera names."""
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+
+from app.cameras import _v4l2_cameras
+from app.main import app_icon, build_parser
+from app.messages import PipelineOptions
+from app.settings import AppSettings
+
+
+def test_arguments():
+    assert build_parser().parse_args([]).source == "0"
+    args = build_parser().parse_args(["--source", "clip.mp4", "--detector", "full", "--device", "cpu"])
+    assert (args.source, args.detector, args.device) == ("clip.mp4", "full", "cpu")
+
+
+def test_icon_loads(qapp):
+    icon = app_icon()
+    assert not icon.isNull() and not icon.pixmap(64, 64).isNull()
+
+
+def test_settings_round_trip(qapp, tmp_path):
+    path = str(tmp_path / "s.ini")
+    settings = AppSettings(QSettings(path, QSettings.Format.IniFormat))
+    options = PipelineOptions(detector="full", device="cpu", min_score=0.65, min_size=40.0, smoothing=0.5,
+                              show_bars=False, debug=True)
+    settings.save_options(options)
+    settings.last_source = "/videos/a.mp4"
+    settings.loop = True
+    settings.sync()
+    again = AppSettings(QSettings(path, QSettings.Format.IniFormat))  # values come back as strings
+    assert again.options() == options
+    assert again.last_source == "/videos/a.mp4" and again.loop is True
+
+
+def test_v4l2_camera_names(tmp_path):
+    for node, index, name in (("video0", "0", "HD Webcam"), ("video1", "1", "HD Webcam"),
+                              ("video2", "0", "IR Camera")):
+        (tmp_path / node).mkdir()
+        (tmp_path / node / "index").write_text(index)
+        (tmp_path / node / "name").write_text(name + "\n")
+    cams = _v4l2_cameras(tmp_path)
+    assert [(c.index, c.name) for c in cams] == [(0, "HD Webcam"), (2, "IR Camera")]

@@ -1,0 +1,64 @@
+"""Side panel rows, charts and the debug crops view, fed with made-up faces."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from app.messages import FrameReport
+from app.panels import CropsView, FacePanel
+from c3ae.faces import Faces
+
+
+def faces(track_ids, ages, missed=None) -> Faces:
+    n = len(track_ids)
+    dists = np.zeros((n, 12), np.float32)
+    for i, age in enumerate(ages):
+        lo = int(age // 10)
+        dists[i, lo], dists[i, lo + 1] = 1 - (age % 10) / 10, (age % 10) / 10
+    boxes = np.array([[10 + 100 * i, 10, 90 + 100 * i, 90] for i in range(n)], np.float32)
+    return Faces(boxes, np.zeros((n, 6, 2)), np.full(n, 0.9), track_ids=np.array(track_ids, np.int64),
+                 ages=np.array(ages, np.float32), dists=dists, ages_smoothed=np.array(ages, np.float32),
+                 dists_smoothed=dists, missed=np.array(missed or [0] * n, np.int32))
+
+
+def report(f: Faces, trained: bool, time_s: float = 0.0) -> FrameReport:
+    return FrameReport(QImage(64, 36, QImage.Format.Format_RGB888), 0, time_s, f, {}, trained, 25.0)
+
+
+def test_rows_follow_tracks(qtbot):
+    panel = FacePanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    for t in range(5):
+        panel.show_report(report(faces([1, 2], [34.0, 61.5]), trained=True, time_s=t * 0.1))
+    assert sorted(panel.rows) == [1, 2]
+    assert panel.rows[1].age_label.text() == "34 y"
+    assert panel.rows[2].age_label.text() == "62 y"
+    assert panel.selected == 1
+    panel.rows[2].grab()  # bar chart and sparkline paint without errors
+    panel.show_report(report(faces([2], [60.0], missed=[3]), trained=True, time_s=1.0))
+    assert sorted(panel.rows) == [2] and panel.selected == 2
+    assert panel.rows[2].state_label.text() == "not seen"
+    panel.show_report(report(Faces.empty(), trained=True))
+    assert not panel.rows and panel.selected == -1
+
+
+def test_untrained_model_never_shows_an_age(qtbot):
+    panel = FacePanel()
+    qtbot.addWidget(panel)
+    panel.show_report(report(faces([5], [40.0]), trained=False))
+    row = panel.rows[5]
+    assert row.age_label.text() == "—"
+    assert row.bars._dist is None and "untrained" in row.bars._note
+    assert not row.sparkline.isVisibleTo(row)
+
+
+def test_crops_view_shows_three_crops(qtbot):
+    view = CropsView()
+    qtbot.addWidget(view)
+    crops = np.random.default_rng(0).integers(0, 255, (3, 64, 64, 3), dtype=np.uint8)
+    view.show_crops(4, crops)
+    assert "#4" in view.title.text()
+    assert all(not label.pixmap().isNull() for label in view.images)
+    view.show_crops(4, None)
+    assert "not detected" in view.title.text()

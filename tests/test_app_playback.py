@@ -1,0 +1,113 @@
+"""The window plays a generated video: frames and results arrive, pause, seek, step, loop."""
+from __future__ import annotations
+
+import numpy as np
+
+from c3ae.faces import Faces
+
+from conftest import VIDEO_FRAMES, VIDEO_SIZE
+
+TIMEOUT = 30_000  # ms; generous, the CPU may be shared
+
+
+def wait_for_index(qtbot, window, index: int) -> None:
+    qtbot.waitUntil(lambda: window.last_report is not None and window.last_report.index == index, timeout=TIMEOUT)
+
+
+def test_frames_and_results_arrive(qtbot, make_window, synthetic_video):
+    window = make_window()
+    window.open_source(str(synthetic_video))
+    qtbot.waitUntil(lambda: window.last_report is not None and window.last_report.index >= 5, timeout=TIMEOUT)
+    report = window.last_report
+    assert window.stack.currentWidget() is window.video
+    assert (report.image.width(), report.image.height()) == VIDEO_SIZE
+    assert isinstance(report.faces, Faces)
+    assert {"detect", "infer", "draw"} <= set(report.timings)
+    assert window.transport.isVisible() and window.transport.slider.maximum() == VIDEO_FRAMES - 1
+    assert window.banner.isVisible() == (not report.trained)  # untrained weights: a clear banner
+    qtbot.waitUntil(lambda: window.fps_label.text().startswith("FPS ") and "–" not in window.fps_label.text(),
+                    timeout=TIMEOUT)
+
+
+def test_pause_seek_and_step(qtbot, make_window, synthetic_video):
+    window = make_window()
+    window.open_source(str(synthetic_video))
+    qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
+    window.play_action.trigger()  # pause
+    qtbot.waitUntil(lambda: not window.play_action.isChecked(), timeout=TIMEOUT)
+    qtbot.wait(200)  # a frame already in flight may still land
+    paused_at = window.last_report.index
+    qtbot.wait(400)
+    assert window.last_report.index == paused_at, "frames kept coming while paused"
+
+    window.transport.slider.setValue(20)  # what dragging the seek slider does
+    wait_for_index(qtbot, window, 20)
+    window.step_forward_action.trigger()
+    wait_for_index(qtbot, window, 21)
+    window.step_back_action.trigger()
+    wait_for_index(qtbot, window, 20)
+    assert window.transport.slider.value() == 20
+    assert not window.play_action.isChecked()
+
+
+def test_loop_restarts_the_file(qtbot, make_window, synthetic_video):
+    window = make_window(loop=True)
+    seen: list[int] = []
+    window.frame_shown.connect(lambda: seen.append(window.last_report.index))
+    window.open_source(str(synthetic_video))
+    qtbot.waitUntil(lambda: len(seen) > 2 and np.any(np.diff(seen) < 0), timeout=TIMEOUT)
+    assert window.play_action.isChecked()
+
+
+def test_reopen_remembers_last_source(qtbot, make_window, synthetic_video):
+    window = make_window()
+    window.open_source(str(synthetic_video))
+    qtbot.waitUntil(lambda: window.source_info is not None, timeout=TIMEOUT)
+    assert window.settings.last_source == str(synthetic_video)
+
+
+def test_drop_a_file_and_space_pauses(qtbot, make_window, synthetic_video):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    window = make_window(loop=True)  # keeps playing, so only Space can pause it
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(synthetic_video))])
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    qtbot.waitUntil(lambda: window.last_report is not None and window.play_action.isChecked(), timeout=TIMEOUT)
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not window.play_action.isChecked(), timeout=TIMEOUT)
+
+
+def test_settings_reach_the_pipeline_and_are_remembered(qtbot, make_window, synthetic_video):
+    window = make_window(loop=True)
+    window.open_source(str(synthetic_video))
+    qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
+    panel = window.settings_panel
+    panel.min_score.setValue(0.7)
+    panel.min_size.setValue(24)
+    panel.smoothing.setValue(50)
+    panel.detector.setCurrentIndex(panel.detector.findData("short"))
+    panel.debug.setChecked(True)
+
+    def applied() -> bool:
+        p = window.worker._pipeline  # read-only peek from the test: the worker owns it
+        return (p is not None and p.detector.model == "short" and abs(p.min_score - 0.7) < 1e-6
+                and p.min_size == 24 and abs(p.smoothing - 0.5) < 1e-6 and p.keep_crops)
+
+    qtbot.waitUntil(applied, timeout=TIMEOUT)
+    assert window.crops_dock.isVisible()
+    saved = window.settings.options()
+    assert (saved.detector, saved.min_score, saved.min_size, saved.debug) == ("short", 0.7, 24.0, True)
+
+
+def test_play_at_the_end_starts_again(qtbot, make_window, synthetic_video):
+    window = make_window()
+    window.open_source(str(synthetic_video))
+    wait_for_index(qtbot, window, VIDEO_FRAMES - 1)
+    qtbot.waitUntil(lambda: not window.play_action.isChecked(), timeout=TIMEOUT)  # ended
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: window.last_report.index < 10, timeout=TIMEOUT)

@@ -1,0 +1,88 @@
+"""Recording: a playable MP4 with the expected frames (and CSV), also when the window closes mid-way."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import cv2
+
+from c3ae.results_log import COLUMNS
+
+from conftest import VIDEO_FPS, VIDEO_FRAMES, VIDEO_SIZE
+
+TIMEOUT = 30_000
+
+
+def count_frames(path: Path) -> int:
+    cap = cv2.VideoCapture(str(path))
+    assert cap.isOpened(), f"{path} is not a playable video"
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    cap.release()
+    return n
+
+
+def test_record_writes_every_frame(qtbot, make_window, synthetic_video):
+    window = make_window(save_csv=True)
+    window.open_source(str(synthetic_video))
+    qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
+    window.play_action.trigger()  # pause, go to the first frame, record from there on
+    qtbot.waitUntil(lambda: not window.play_action.isChecked(), timeout=TIMEOUT)
+    window.transport.slider.setValue(0)
+    qtbot.waitUntil(lambda: window.last_report.index == 0, timeout=TIMEOUT)
+    window.record_action.trigger()
+    qtbot.waitUntil(lambda: bool(window.recording_path), timeout=TIMEOUT)
+    assert window.rec_indicator_action.isVisible()
+    window.play_action.trigger()
+    # the end of the file ends the recording
+    qtbot.waitUntil(lambda: window.last_recording is not None, timeout=TIMEOUT)
+    path, frames, error = window.last_recording
+    assert error == ""
+    assert frames == VIDEO_FRAMES - 1  # frame 0 was on screen before recording started
+    path = Path(path)
+    assert path.parent == Path(window.settings.output_folder) and path.name.startswith("c3ae-")
+    assert count_frames(path) == frames
+    cap = cv2.VideoCapture(str(path))
+    assert abs(cap.get(cv2.CAP_PROP_FPS) - VIDEO_FPS) < 0.5
+    assert (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))) == VIDEO_SIZE
+    cap.release()
+    with open(path.with_suffix(".csv"), newline="") as f:
+        assert next(csv.reader(f)) == COLUMNS
+    assert not window.record_action.isChecked() and not window.rec_indicator_action.isVisible()
+
+
+def test_closing_while_recording_finalises_the_file(qtbot, make_window, synthetic_video, tmp_path):
+    window = make_window(loop=True)
+    window.open_source(str(synthetic_video))
+    qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
+    window.record_action.trigger()
+    qtbot.waitUntil(lambda: window.last_report.recorded_frames >= 5, timeout=TIMEOUT)
+    path = Path(window.recording_path)
+    window.close()  # no stop first: closing must still leave a playable file
+    assert not window.thread.isRunning()
+    frames = count_frames(path)
+    assert frames >= 5
+    cap = cv2.VideoCapture(str(path))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == frames  # the index was written: finalised
+    cap.release()
+
+
+def test_snapshot_saves_png(qtbot, make_window, synthetic_video):
+    window = make_window()
+    window.open_source(str(synthetic_video))
+    qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
+    window.snapshot_action.trigger()
+    folder = Path(window.settings.output_folder)
+    qtbot.waitUntil(lambda: any(folder.glob("c3ae-snapshot-*.png")), timeout=TIMEOUT)
+    image = cv2.imread(str(next(folder.glob("c3ae-snapshot-*.png"))))
+    assert image is not None and image.shape[:2] == VIDEO_SIZE[::-1]
+
+
+def test_recording_without_frames_leaves_no_files(tmp_path):
+    from app.recording import Recording
+
+    recording = Recording(tmp_path, 30.0, (64, 48), with_csv=True)
+    assert recording.path.name.startswith("c3ae-") and recording.path.suffix == ".mp4"
+    recording.close()
+    assert not any(tmp_path.iterdir())

@@ -1,0 +1,56 @@
+"""The cascade loss (c3ae.losses)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from c3ae import twopoint
+from c3ae.losses import cascade_loss, kl_two_point, two_point
+from c3ae.model import C3AE
+
+
+def test_two_point_matches_numpy_encoding():
+    ages = torch.tensor([0.0, 3.0, 10.0, 37.5, 109.9, 110.0])
+    np.testing.assert_allclose(two_point(ages).numpy(), twopoint.encode(ages.numpy()), atol=1e-6)
+
+
+def test_two_point_clamps_ages_beyond_the_bins():
+    t = two_point(torch.tensor([116.0, -1.0]))
+    assert t[0, -1] == pytest.approx(1.0) and t[1, 0] == pytest.approx(1.0)
+
+
+def test_kl_is_zero_for_the_target_and_positive_otherwise():
+    ages = torch.tensor([5.0, 42.0, 88.0])
+    assert float(kl_two_point(two_point(ages), ages)) == pytest.approx(0.0, abs=1e-6)
+    uniform = torch.full((3, 12), 1 / 12)
+    assert float(kl_two_point(uniform, ages)) > 0.5
+
+
+def test_cascade_loss_combines_kl_and_l1():
+    ages = torch.tensor([20.0, 60.0])
+    dist = torch.softmax(torch.randn(2, 12), 1)
+    pred = torch.tensor([25.0, 50.0])
+    loss, parts = cascade_loss(pred, dist, ages, alpha=10)
+    assert parts["l1"] == pytest.approx(7.5)
+    assert float(loss) == pytest.approx(7.5 + 10 * parts["kl"], rel=1e-5)
+    l1_only, _ = cascade_loss(pred, dist, ages, alpha=0)
+    assert float(l1_only) == pytest.approx(7.5)
+
+
+def test_loss_trains_the_model():
+    torch.manual_seed(0)
+    model = C3AE(use_se=False, channels=8)
+    crops = torch.randint(0, 256, (8, 3, 3, 64, 64), dtype=torch.uint8)
+    ages = torch.linspace(5, 80, 8)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(15):
+        age, dist = model(crops)
+        loss, _ = cascade_loss(age, dist, ages)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    assert all(p.grad is not None for p in model.to_dist.parameters())
+    assert losses[-1] < losses[0]

@@ -1,0 +1,86 @@
+"""Training: augmentation, the schedule, and a tiny end-to-end run with resume and export."""
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from c3ae import data, train
+from c3ae.augment import AugmentConfig, augmented_crops, photometric
+from c3ae.engine import AgeEngine
+from c3ae.preprocess import save_cache
+from synth import make_faces
+
+
+def test_augmented_crops_are_seeded_and_shaped():
+    frame = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)
+    faces = make_faces([(40, 40, 160, 160)])
+    a = augmented_crops(frame, faces, np.random.default_rng(1))
+    b = augmented_crops(frame, faces, np.random.default_rng(1))
+    c = augmented_crops(frame, faces, np.random.default_rng(2))
+    assert a.shape == (1, 3, 3, 64, 64) and a.dtype == torch.uint8
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_photometric_flip_and_erase():
+    crops = np.random.default_rng(0).integers(0, 256, (3, 3, 64, 64), dtype=np.uint8)
+    none = AugmentConfig(brightness=0, contrast=0, temperature=0, p_grey=0, p_lowres=0, p_flip=1, p_erase=0)
+    np.testing.assert_array_equal(photometric(crops, np.random.default_rng(0), none), crops[..., ::-1])
+    erase = AugmentConfig(brightness=0, contrast=0, temperature=0, p_grey=0, p_lowres=0, p_flip=0, p_erase=1)
+    out = photometric(crops, np.random.default_rng(0), erase)
+    changed = (out != crops).any(axis=1).reshape(3, -1).mean(axis=1)
+    assert ((changed > 0.005) & (changed < 0.3)).all()  # a rectangle in each crop, not the whole crop
+
+
+def test_lr_schedule_warms_up_and_decays():
+    lrs = [train.lr_at(s, 100, 1.0, 10) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert lrs[50] < lrs[10] and lrs[-1] < 0.05
+
+
+def test_decade_balancing_weights():
+    recs = [data.Record(None, a, "x") for a in [25] * 9 + [85]]
+    w = train.sample_weights(recs, 0.5)
+    assert w[-1] == pytest.approx(3 * w[0])
+    assert (train.sample_weights(recs, 0) == 1).all()
+
+
+@pytest.fixture
+def tiny_dataset(tmp_path):
+    folder = tmp_path / "utk"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(40):
+        img = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+        cv2.imwrite(str(folder / f"{20 + k % 10}_0_0_{k:04d}.jpg.chip.jpg"), img)
+    records, _, _ = data.load_datasets(folder, None)
+    split = data.make_split(records)
+    data.write_split(split, tmp_path / "split.csv")
+    box = np.array([12, 12, 52, 52], np.float32)
+    kps = make_faces([tuple(box)]).keypoints[0]
+    cache = {r.hash: {"n_faces": 1, "pad": 0.0, "box": box, "keypoints": kps, "score": 0.9, "shape": (64, 64)}
+             for r in records}
+    save_cache(cache, tmp_path / "det.npz")
+    return tmp_path
+
+
+def test_train_end_to_end_resume_and_export(tiny_dataset):
+    t = tiny_dataset
+    common = ["--utkface", str(t / "utk"), "--aaf", "", "--split", str(t / "split.csv"), "--cache",
+              str(t / "det.npz"), "--out", str(t / "run"), "--batch-size", "4", "--workers", "0",
+              "--warmup", "2", "--channels", "8"]
+    first = train.main(common + ["--epochs", "1"])
+    assert first["epochs"] == 1 and np.isfinite(first["best_val_mae"])
+    assert (t / "run" / "last.pt").is_file() and (t / "run" / "best.pt").is_file()
+    second = train.main(common + ["--epochs", "2", "--resume", str(t / "run" / "last.pt"),
+                                  "--export", str(t / "w" / "c3ae.pt")])
+    assert second["epochs"] == 2
+    log = [json.loads(line) for line in (t / "run" / "log.jsonl").read_text().splitlines()]
+    assert [e["epoch"] for e in log] == [1, 2] and all("mae" in e for e in log)
+    engine = AgeEngine(t / "w" / "c3ae.pt", device="cpu", warmup=False)
+    assert engine.trained
+    ages, dists = engine.predict(torch.zeros(2, 3, 3, 64, 64, dtype=torch.uint8))
+    assert ages.shape == (2,) and dists.shape == (2, 12)
