@@ -9,8 +9,11 @@ and still leaves a playable video and complete CSV rows for the frames done.
 from __future__ import annotations
 
 import argparse
+import queue
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm import tqdm
@@ -40,6 +43,64 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return parser
 
 
+def _prefetched(source: VideoSource, depth: int = 4) -> Iterator:
+    """Decode frames on a helper thread (OpenCV releases the GIL) so decoding
+    overlaps detection and inference; the bounded queue caps memory."""
+    frames: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            frame = source.read()
+            frames.put(frame)
+            if frame is None:
+                return
+
+    reader = threading.Thread(target=read, name="decode", daemon=True)
+    reader.start()
+    try:
+        while (frame := frames.get()) is not None:
+            yield frame
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting on a full queue
+            try:
+                frames.get_nowait()
+            except queue.Empty:
+                reader.join(0.01)
+
+
+class _BackgroundWriter:
+    """Encodes frames on one helper thread, in order; errors surface on the next call."""
+
+    def __init__(self, recorder: VideoRecorder, depth: int = 4) -> None:
+        self._recorder = recorder
+        self._frames: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="encode", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (frame := self._frames.get()) is not None:
+            if self._error is None:
+                try:
+                    self._recorder.write(frame)
+                except BaseException as exc:  # handed to the caller's thread
+                    self._error = exc
+
+    def write(self, frame) -> None:
+        if self._error is not None:
+            raise self._error
+        self._frames.put(frame)
+
+    def close(self) -> None:
+        self._frames.put(None)
+        self._thread.join()
+        self._recorder.close()
+        if self._error is not None:
+            raise self._error
+
+
 def annotate_video(args: argparse.Namespace) -> dict:
     """Run the pipeline over every frame; returns a summary (frames, faces, fps)."""
     source = VideoSource(args.input)
@@ -49,16 +110,16 @@ def annotate_video(args: argparse.Namespace) -> dict:
     pipeline = FramePipeline(detector_model=args.detector or default_model_for(args.input),
                              weights=args.weights, device=args.device, min_score=args.min_score,
                              min_size=args.min_size, smoothing=args.smoothing, show_bars=not args.no_bars)
-    recorder = VideoRecorder(args.output, source.fps, source.size)
+    writer = _BackgroundWriter(VideoRecorder(args.output, source.fps, source.size))
     log = ResultsLog(args.csv, args.json)
     frames = faces_total = 0
     interrupted = False
     start = time.perf_counter()
     try:
         with tqdm(total=source.frame_count or None, unit="frame", desc="annotate", file=sys.stderr) as bar:
-            while (frame := source.read()) is not None:
+            for frame in _prefetched(source):
                 result = pipeline.process(frame)
-                recorder.write(result.frame)
+                writer.write(result.frame)
                 log.write(frames, frames / source.fps, result.faces, pipeline.engine.trained)
                 faces_total += int((result.faces.missed == 0).sum())
                 frames += 1
@@ -66,10 +127,12 @@ def annotate_video(args: argparse.Namespace) -> dict:
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        recorder.close()
-        log.close()
-        source.release()
-        pipeline.close()
+        try:
+            writer.close()
+        finally:
+            log.close()
+            source.release()
+            pipeline.close()
     elapsed = time.perf_counter() - start
     return {"frames": frames, "faces": faces_total, "fps": frames / max(elapsed, 1e-9),
             "seconds": elapsed, "interrupted": interrupted, "trained": pipeline.engine.trained,

@@ -1,0 +1,305 @@
+"""Train C3AE on the cached detections with the cascade loss.
+
+    python -m c3ae.train --out runs/main [--epochs 12] [--alpha 10] [--se] [--crops 3]
+                         [--resume runs/main/last.pt] [--export weights/c3ae.pt]
+
+Every training crop is cut by `c3ae.crops.face_crops` from the box/keypoints
+that the live detector found in that image (`python -m c3ae.preprocess` fills
+the cache; it runs here automatically for missing images), with augmentation
+from `c3ae.augment`. Loss: alpha * KL(two-point target || predicted
+distribution) + L1(age). AdamW with a linear warm-up then cosine decay of the
+learning rate, seeded; `last.pt` is written after every epoch (resume with
+--resume) and `best.pt` whenever the validation MAE improves. The model is
+selected on the validation split only; the test split is never read here.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
+
+from .augment import AugmentConfig, augmented_crops
+from .crops import face_crops
+from .data import (DEFAULT_AAF, DEFAULT_SPLIT, DEFAULT_UTKFACE, Record, assign, decade_of, load_datasets,
+                   read_split)
+from .faces import Faces
+from .losses import DEFAULT_ALPHA, cascade_loss
+from .model import C3AE, count_parameters
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _face(entry: dict) -> Faces:
+    return Faces(np.asarray(entry["box"])[None], np.asarray(entry["keypoints"])[None], np.array([entry["score"]]))
+
+
+class CropDataset(Dataset):
+    """(encoded image bytes, age, detection) triples -> (crops (3, 3, 64, 64) uint8, age).
+
+    Files are read into memory once as encoded bytes (~250 MB for both sets) and
+    decoded per sample."""
+
+    def __init__(self, items: list[tuple[bytes, float, dict]], augment: bool, seed: int = 0,
+                 cfg: AugmentConfig | None = None) -> None:
+        self.items = items
+        self.augment = augment
+        self.seed = seed
+        self.cfg = cfg or AugmentConfig()
+        self._rng: np.random.Generator | None = None
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, float]:
+        import cv2
+
+        data, age, entry = self.items[index]
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        faces = _face(entry)
+        if self.augment:
+            if self._rng is None:
+                info = torch.utils.data.get_worker_info()
+                wid = info.id if info is not None else 0
+                self._rng = np.random.default_rng([self.seed, self.epoch, wid])
+            crops = augmented_crops(image, faces, self._rng, self.cfg)[0]
+        else:
+            crops = face_crops(image, faces)[0]
+        return crops, float(age)
+
+
+def build_items(records: list[Record], cache: dict[str, dict]) -> tuple[list, list[Record], int]:
+    """Items for the records with a detected face; returns (items, their records, n dropped)."""
+    items, kept, dropped = [], [], 0
+    for r in records:
+        entry = cache.get(r.hash)
+        if entry is None or entry["n_faces"] <= 0:
+            dropped += 1
+            continue
+        items.append((r.path.read_bytes(), r.age, entry))
+        kept.append(r)
+    return items, kept, dropped
+
+
+def sample_weights(records: list[Record], power: float) -> np.ndarray:
+    """Per-sample weights proportional to (decade count) ** -power (0 = natural frequency)."""
+    decades = np.array([decade_of(r.age) for r in records])
+    counts = np.bincount(decades, minlength=10).astype(np.float64)
+    return counts[decades] ** -power
+
+
+def lr_at(step: int, total: int, base: float, warmup: int) -> float:
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+@torch.no_grad()
+def predict(model: C3AE, crops: torch.Tensor, device: torch.device, batch: int = 256) -> np.ndarray:
+    model.eval()
+    out = []
+    for i in range(0, len(crops), batch):
+        x = crops[i:i + batch].to(device)
+        if model.n_crops == 1:
+            x = x[:, 1:2]
+        out.append(model(x)[0].float().cpu())
+    return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
+
+
+def val_metrics(pred: np.ndarray, ages: np.ndarray, datasets: list[str]) -> dict:
+    err = np.abs(pred - ages)
+    out = {"mae": float(err.mean()), "cs5": float((err <= 5).mean()), "n": int(len(err))}
+    ds = np.array(datasets)
+    for name in sorted(set(datasets)):
+        out[f"mae_{name}"] = float(err[ds == name].mean())
+    dec = np.array([decade_of(a) for a in ages])
+    out["per_decade"] = {int(d): float(err[dec == d].mean()) for d in sorted(set(dec.tolist()))}
+    return out
+
+
+def model_config(args: argparse.Namespace) -> dict:
+    return {"channels": args.channels, "use_se": bool(args.se), "se_reduction": 2, "n_crops": args.crops,
+            "dropout": args.dropout}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m c3ae.train", description="Train C3AE with the cascade loss.")
+    p.add_argument("--utkface", default=str(DEFAULT_UTKFACE), help="UTKFace folder ('' to leave out)")
+    p.add_argument("--aaf", default=str(DEFAULT_AAF), help="All-Age-Faces folder with labels.csv ('' to leave out)")
+    p.add_argument("--split", default=str(DEFAULT_SPLIT))
+    p.add_argument("--cache", default=None, help="detections cache (default ~/.cache/c3ae/detections.npz)")
+    p.add_argument("--out", default="runs/main", help="run folder: log, last.pt, best.pt")
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--warmup", type=int, default=300, help="warm-up steps")
+    p.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="weight of the KL term (0 = L1 only)")
+    p.add_argument("--se", action="store_true", help="squeeze-and-excitation blocks (slower on CPU)")
+    p.add_argument("--crops", type=int, choices=[1, 3], default=3, help="3 context crops or the middle one")
+    p.add_argument("--channels", type=int, default=32)
+    p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--balance", type=float, default=0.5,
+                   help="sample decades with weight count**-BALANCE (0 = natural, 1 = uniform)")
+    p.add_argument("--limit-train", type=int, default=0, help="use a seeded subset of N training images")
+    p.add_argument("--limit-val", type=int, default=0, help="use a seeded subset of N validation images")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: all cores)")
+    p.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when present)")
+    p.add_argument("--resume", default=None, help="checkpoint to continue from (e.g. runs/main/last.pt)")
+    p.add_argument("--export", default=None, help="export best.pt as TorchScript here at the end")
+    p.add_argument("--max-steps", type=int, default=0, help="stop after N steps (smoke tests)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> dict:
+    from tqdm import tqdm
+
+    from .preprocess import DEFAULT_CACHE, detect_all
+
+    args = build_parser().parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    seed_everything(args.seed)
+
+    records, report, _ = load_datasets(args.utkface or None, args.aaf or None)
+    subsets = assign(records, read_split(Path(args.split)))
+    cache = detect_all(subsets["train"] + subsets["val"], Path(args.cache or DEFAULT_CACHE))
+    train_recs, val_recs = subsets["train"], subsets["val"]
+    rng = np.random.default_rng(args.seed)
+    if args.limit_train and args.limit_train < len(train_recs):
+        train_recs = [train_recs[i] for i in sorted(rng.choice(len(train_recs), args.limit_train, replace=False))]
+    if args.limit_val and args.limit_val < len(val_recs):
+        val_recs = [val_recs[i] for i in sorted(rng.choice(len(val_recs), args.limit_val, replace=False))]
+    train_items, train_recs, train_dropped = build_items(train_recs, cache)
+    val_items, val_recs, val_dropped = build_items(val_recs, cache)
+    print(f"{report}\ntrain {len(train_items)} (no face: {train_dropped}), val {len(val_items)} "
+          f"(no face: {val_dropped}); device {device}, {torch.get_num_threads()} threads", flush=True)
+
+    val_ds = CropDataset(val_items, augment=False)
+    val_crops = torch.stack([val_ds[i][0] for i in range(len(val_ds))]) if len(val_ds) else torch.zeros(0)
+    val_ages = np.array([r.age for r in val_recs], np.float32)
+    val_names = [r.dataset for r in val_recs]
+
+    cfg = model_config(args)
+    model = C3AE(**cfg).to(device)
+    n_params = count_parameters(model)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    steps_per_epoch = max(1, len(train_items) // args.batch_size)
+    total_steps = steps_per_epoch * args.epochs
+    start_epoch, step, best, history = 0, 0, float("inf"), []
+    if args.resume:
+        ckpt = torch.load(args.resume, map_location=device, weights_only=False)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        start_epoch, step, best, history = ckpt["epoch"], ckpt["step"], ckpt["best"], ckpt["history"]
+        torch.set_rng_state(ckpt["torch_rng"])
+        print(f"resumed from {args.resume} at epoch {start_epoch}, best val MAE {best:.3f}", flush=True)
+
+    weights = torch.as_tensor(sample_weights(train_recs, args.balance))
+    train_ds = CropDataset(train_items, augment=True, seed=args.seed)
+    run_info = {"args": vars(args), "config": cfg, "params": n_params, "n_train": len(train_items),
+                "n_val": len(val_items)}
+    (out / "config.json").write_text(json.dumps(run_info, indent=2))
+
+    for epoch in range(start_epoch, args.epochs):
+        train_ds.epoch = epoch
+        train_ds._rng = None
+        generator = torch.Generator().manual_seed(args.seed * 1000 + epoch)
+        sampler = WeightedRandomSampler(weights, num_samples=steps_per_epoch * args.batch_size,
+                                        replacement=True, generator=generator)
+        loader = DataLoader(train_ds, batch_size=args.batch_size, sampler=sampler, num_workers=args.workers,
+                            drop_last=True, persistent_workers=False,
+                            # fork after OpenCV/OpenMP threads ran can deadlock: spawn
+                            multiprocessing_context="spawn" if args.workers else None,
+                            worker_init_fn=_worker_init if args.workers else None)
+        model.train()
+        t0 = time.time()
+        run_loss = run_l1 = None
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch", file=sys.stderr,
+                   mininterval=5.0, dynamic_ncols=False, ncols=110)
+        for crops, ages in bar:
+            for g in optimizer.param_groups:
+                g["lr"] = lr_at(step, total_steps, args.lr, args.warmup)
+            crops, ages = crops.to(device), ages.to(device)
+            if args.crops == 1:
+                crops = crops[:, 1:2]
+            age_pred, dist = model(crops)
+            loss, parts = cascade_loss(age_pred, dist, ages, args.alpha)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            lv = float(loss.detach())
+            run_loss = lv if run_loss is None else 0.98 * run_loss + 0.02 * lv
+            run_l1 = parts["l1"] if run_l1 is None else 0.98 * run_l1 + 0.02 * parts["l1"]
+            bar.set_postfix(loss=f"{run_loss:.3f}", l1=f"{run_l1:.2f}", best_val=f"{best:.2f}", refresh=False)
+            if args.max_steps and step >= args.max_steps:
+                break
+        bar.close()
+        train_time = time.time() - t0
+        metrics = val_metrics(predict(model, val_crops, device), val_ages, val_names) if len(val_crops) else {}
+        val_mae = metrics.get("mae", float("nan"))
+        improved = val_mae < best
+        best = min(best, val_mae) if val_mae == val_mae else best
+        entry = {"epoch": epoch + 1, "step": step, "train_loss": run_loss, "train_l1": run_l1,
+                 "lr": optimizer.param_groups[0]["lr"], "epoch_seconds": round(train_time, 1), **metrics}
+        history.append(entry)
+        with open(out / "log.jsonl", "a") as f:
+            f.write(json.dumps(entry) + "\n")
+        print(f"epoch {epoch + 1}: {train_time:.0f} s, train loss {run_loss:.3f} (L1 {run_l1:.2f}), "
+              f"val MAE {val_mae:.3f} CS5 {metrics.get('cs5', float('nan')):.3f} "
+              + " ".join(f"{k}={v:.2f}" for k, v in metrics.items() if k.startswith("mae_")), flush=True)
+        ckpt = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
+                "step": step, "best": best, "history": history, "config": cfg, "args": vars(args),
+                "torch_rng": torch.get_rng_state(), "params": n_params}
+        torch.save(ckpt, out / "last.tmp")
+        os.replace(out / "last.tmp", out / "last.pt")
+        if improved:
+            torch.save(ckpt, out / "best.tmp")
+            os.replace(out / "best.tmp", out / "best.pt")
+        if args.max_steps and step >= args.max_steps:
+            break
+
+    summary = {"best_val_mae": best, "epochs": len(history), "params": n_params, "history": history}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    if args.export:
+        from .export import export
+
+        ckpt = torch.load(out / "best.pt", map_location="cpu", weights_only=False)
+        final = C3AE(**ckpt["config"])
+        final.load_state_dict(ckpt["model"])
+        best_entry = min(ckpt["history"], key=lambda e: e.get("mae", float("inf")))
+        digest = export(final, Path(args.export), trained=True, config=ckpt["config"],
+                        metrics={"val_mae": best_entry.get("mae"), "epoch": best_entry["epoch"]})
+        print(f"exported {args.export} sha256 {digest}")
+    return summary
+
+
+def _worker_init(_: int) -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+
+
+if __name__ == "__main__":
+    main()
