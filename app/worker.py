@@ -185,7 +185,8 @@ class FrameWorker(QObject):
         size = self._source.size if self._last_frame is None else (self._last_frame.shape[1],
                                                                    self._last_frame.shape[0])
         try:
-            self._recording = Recording(folder, self._source.fps, size, with_csv)
+            self._recording = Recording(folder, self._source.fps, size, with_csv,
+                                        realtime=self._reader is not None)
         except (RecordingError, OSError) as exc:
             self.recording_stopped.emit("", 0, str(exc))
             return

@@ -86,3 +86,21 @@ def test_recording_without_frames_leaves_no_files(tmp_path):
     assert recording.path.name.startswith("c3ae-") and recording.path.suffix == ".mp4"
     recording.close()
     assert not any(tmp_path.iterdir())
+
+
+def test_camera_recording_is_paced_by_the_wall_clock(tmp_path, monkeypatch):
+    """A camera processed at 10 FPS into a 30 FPS clip: each frame is repeated so
+    that one second of capture is one second of video, not a third of one."""
+    import numpy as np
+
+    from app import recording as rec_module
+    from c3ae.faces import Faces
+
+    clock = {"t": 100.0}
+    monkeypatch.setattr(rec_module.time, "perf_counter", lambda: clock["t"])
+    recording = rec_module.Recording(tmp_path, 30.0, (64, 48), with_csv=False, realtime=True)
+    for i in range(11):  # frames at t = 0.0, 0.1, ..., 1.0 s
+        recording.write(np.zeros((48, 64, 3), np.uint8), i, i / 10, Faces.empty(), True)
+        clock["t"] += 0.1
+    recording.close()
+    assert count_frames(recording.path) == 31  # 1.0 s at 30 FPS, plus the first frame
