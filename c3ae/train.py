@@ -200,7 +200,8 @@ def main(argv: list[str] | None = None) -> dict:
     val_names = [r.dataset for r in val_recs]
 
     cfg = model_config(args)
-    model = C3AE(**cfg).to(device)
+    # channels_last: the small convolutions run ~1.5x faster on CPU (oneDNN)
+    model = C3AE(**cfg).to(device, memory_format=torch.channels_last)
     n_params = count_parameters(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = max(1, len(train_items) // args.batch_size)

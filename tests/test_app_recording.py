@@ -29,8 +29,12 @@ def test_record_writes_every_frame(qtbot, make_window, synthetic_video):
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
     window.play_action.trigger()  # pause, go to the first frame, record from there on
     qtbot.waitUntil(lambda: not window.play_action.isChecked(), timeout=TIMEOUT)
-    window.transport.slider.setValue(0)
-    qtbot.waitUntil(lambda: window.last_report.index == 0, timeout=TIMEOUT)
+    # Seek through the window's signal, not the slider: the slider may already
+    # show 0 while a newer frame is still on its way, and then it emits nothing.
+    # Frame 0 is only produced again by this seek (playback had moved past it).
+    with qtbot.waitSignal(window.worker.frame_ready, timeout=TIMEOUT,
+                          check_params_cb=lambda report: report.index == 0):
+        window.seek_requested.emit(0)
     window.record_action.trigger()
     qtbot.waitUntil(lambda: bool(window.recording_path), timeout=TIMEOUT)
     assert window.rec_indicator_action.isVisible()
