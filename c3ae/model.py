@@ -10,6 +10,11 @@ and a linear layer turns that distribution into the age (the cascade).
 
 Input is uint8 (or float in 0..255), shaped (N, 3 crops, 3 channels BGR,
 64, 64), so the exported TorchScript file needs no preprocessing outside it.
+
+`flip_average` (inference only) also reads the mirrored crops in the same
+batch and averages the two distributions before the cascade: a face and its
+mirror image have the same age, and averaging removes part of the noise for
+twice the (small) compute. Training ignores it; the weights are the same.
 """
 from __future__ import annotations
 
@@ -53,9 +58,11 @@ class C3AE(nn.Module):
         se_reduction: int = 2,
         n_crops: int = 3,
         dropout: float = 0.2,
+        flip_average: bool = False,
     ) -> None:
         super().__init__()
         self.n_crops = n_crops
+        self.flip_average = flip_average
         self.crop_size = CROP_SIZE
         self.stem = nn.Sequential(
             conv_bn_relu(3, channels, use_se, se_reduction), nn.AvgPool2d(2),  # 64 -> 62 -> 31
@@ -88,6 +95,11 @@ class C3AE(nn.Module):
         return age, dist
 
     def forward(self, crops: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.flip_average and not self.training:
+            n = crops.shape[0]
+            _, dists = self.forward_head(self.forward_features(torch.cat([crops, crops.flip(-1)])))
+            dist = 0.5 * (dists[:n] + dists[n:])
+            return self.to_age(dist).squeeze(1), dist
         return self.forward_head(self.forward_features(crops))
 
 

@@ -283,14 +283,9 @@ def main(argv: list[str] | None = None) -> dict:
     summary = {"best_val_mae": best, "epochs": len(history), "params": n_params, "history": history}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     if args.export:
-        from .export import export
+        from .export import export_checkpoint
 
-        ckpt = torch.load(out / "best.pt", map_location="cpu", weights_only=False)
-        final = C3AE(**ckpt["config"])
-        final.load_state_dict(ckpt["model"])
-        best_entry = min(ckpt["history"], key=lambda e: e.get("mae", float("inf")))
-        digest = export(final, Path(args.export), trained=True, config=ckpt["config"],
-                        metrics={"val_mae": best_entry.get("mae"), "epoch": best_entry["epoch"]})
+        digest = export_checkpoint(out / "best.pt", Path(args.export))
         print(f"exported {args.export} sha256 {digest}")
     return summary
 

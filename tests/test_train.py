@@ -11,6 +11,7 @@ import torch
 from c3ae import data, train
 from c3ae.augment import AugmentConfig, augmented_crops, photometric
 from c3ae.engine import AgeEngine
+from c3ae.export import export_checkpoint
 from c3ae.preprocess import save_cache
 from synth import make_faces
 
@@ -84,3 +85,11 @@ def test_train_end_to_end_resume_and_export(tiny_dataset):
     assert engine.trained
     ages, dists = engine.predict(torch.zeros(2, 3, 3, 64, 64, dtype=torch.uint8))
     assert ages.shape == (2,) and dists.shape == (2, 12)
+    # re-export of the same checkpoint with mirror averaging: same weights, averaged answer
+    export_checkpoint(t / "run" / "best.pt", t / "w" / "flip.pt", flip_average=True)
+    flipped = AgeEngine(t / "w" / "flip.pt", device="cpu", warmup=False)
+    assert flipped.manifest["config"]["flip_average"] is True
+    crops = torch.randint(0, 256, (3, 3, 3, 64, 64), dtype=torch.uint8)
+    _, d = engine.predict(crops)
+    _, d_mirror = engine.predict(crops.flip(-1))
+    np.testing.assert_allclose(flipped.predict(crops)[1], (d + d_mirror) / 2, atol=1e-5)
