@@ -73,3 +73,15 @@ def test_cuda_request_without_cuda_is_a_clear_error(exported):
         pytest.skip("this machine has CUDA")
     with pytest.raises(WeightsError, match="CUDA"):
         AgeEngine(exported, device="cuda")
+
+
+def test_a_crowd_larger_than_one_cpu_forward_gives_the_same_answers(tmp_path):
+    torch.manual_seed(1)
+    path = tmp_path / "w.pt"
+    export(C3AE(use_se=False), path, trained=True, config={"use_se": False})
+    engine = AgeEngine(path, device="cpu", warmup=False)
+    crops = torch.randint(0, 256, (engine.max_faces * 2 + 3, 3, 3, 64, 64), dtype=torch.uint8)
+    ages, dists = engine.predict(crops)
+    assert ages.shape == (len(crops),) and dists.shape == (len(crops), 12)
+    one_by_one = np.array([engine.predict(crops[i:i + 1])[0][0] for i in range(len(crops))])
+    np.testing.assert_allclose(ages, one_by_one, rtol=1e-4, atol=1e-3)
