@@ -25,7 +25,7 @@ from .model import C3AE
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WEIGHTS = ROOT / "weights" / "c3ae.pt"
 # On CPU a forward of more than ~16 faces (x3 crops) no longer fits the cache:
-# measured 0.52 ms/face at 16 and 1.21 ms/face at 32 (bench/engine.py). Larger
+# measured 0.52 ms/face at 16 and 1.21 ms/face at 32 (oneDNN graph, 2 threads). Larger
 # crowds therefore go through in chunks of this many model inputs; up to that
 # many faces a frame is still one forward pass.
 CPU_MAX_INPUTS = 16
