@@ -4,16 +4,17 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-nodeps.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-nodeps.txt pyproject.toml | cksum | cut -d' ' -f1)
 FACE_MODEL := models/face_detection_short_range.tflite
 
-.PHONY: setup run test bench
+.PHONY: setup run test bench lint
 setup: $(STAMP) $(FACE_MODEL)
 
-$(STAMP): requirements.txt requirements-nodeps.txt
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(FACE_MODEL): | $(STAMP)
@@ -24,6 +25,9 @@ run: setup
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
+
+lint: setup
+	$(PY) -m ruff check .
 
 bench: setup
 	$(PY) bench/engine.py

@@ -12,8 +12,18 @@ from pathlib import Path
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QRect, QSize, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeySequence, QPainter, QPixmap
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QStackedWidget, QStyle,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QStackedWidget,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine
 from c3ae.video import parse_source

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine  # noqa: E402
+from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine
 
 
 def bench(engine: AgeEngine, batch: int, repeats: int) -> float:

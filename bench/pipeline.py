@@ -12,31 +12,26 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-from c3ae.annotate import annotate_video, build_parser  # noqa: E402
-from c3ae.detect import default_model_for  # noqa: E402
-from c3ae.pipeline import FramePipeline  # noqa: E402
-from c3ae.video import VideoRecorder, VideoSource  # noqa: E402
+from c3ae.annotate import annotate_video, build_parser
+from c3ae.detect import default_model_for
+from c3ae.pipeline import FramePipeline
+from c3ae.video import VideoRecorder, VideoSource
 
 STAGES = ("decode", "detect", "crop", "infer", "track", "draw", "encode")
 
 
 def two_face_clip(folder: Path, frames: int = 300) -> Path:
     import cv2
-    import pytest
 
-    from synth import face_clip_frames, real_faces, write_clip
+    from c3ae.training.clips import NoDatasetFaces, dataset_faces, face_clip_frames, write_clip
 
     try:
-        faces = real_faces(2)
-    except pytest.skip.Exception as exc:
+        faces = dataset_faces(2)
+    except NoDatasetFaces as exc:
         raise SystemExit(f"no video given and {exc}") from None
     # portraits scaled so each face is ~80 px; the pair drifts across the frame
     clip = face_clip_frames(faces, n=frames, face_h=160)

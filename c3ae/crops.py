@@ -11,9 +11,9 @@ BlazeFace box width and height):
 The BlazeFace box spans roughly brows to chin, so 0.8 stays inside the face.
 1.6 reaches the hair while staying modest, because tight training chips
 (UTKFace, box ~170 px in a 200 px image) have no real pixels beyond that and
-a wider crop would be mostly reflected fill, unlike live frames. Where a crop leaves the frame (a face cut by the border, or
-a tight dataset chip) it is filled by reflection (BORDER_REFLECT_101), never
-by black, so that a border face and a padded training chip look alike.
+a wider crop would be mostly reflected fill, unlike live frames. Where a crop
+leaves the frame (a face cut by the border, or a tight dataset chip) it is
+filled by reflection (BORDER_REFLECT_101), never by black, so that a border face and a padded training chip look alike.
 
 Crops are optionally rotated so the eyes are level. Large downscales read from
 a Gaussian pyramid level so that a big face is averaged, not aliased, into

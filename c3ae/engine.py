@@ -18,12 +18,10 @@ import numpy as np
 import torch
 
 from .crops import CROP_SCALES, CROP_SIZE, face_crops
-from .export import manifest_path, script, sha256_file
 from .faces import Faces
 from .model import C3AE
+from .weights import DEFAULT_WEIGHTS, manifest_path, script, sha256_file
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_WEIGHTS = ROOT / "weights" / "c3ae.pt"
 # On CPU a forward of more than ~16 faces (x3 crops) no longer fits the cache:
 # measured 0.52 ms/face at 16 and 1.21 ms/face at 32 (oneDNN graph, 2 threads). Larger
 # crowds therefore go through in chunks of this many model inputs; up to that
@@ -46,7 +44,7 @@ def resolve_device(device: str | None) -> torch.device:
 def _load_verified(path: Path) -> tuple[torch.jit.ScriptModule, dict]:
     manifest_file = manifest_path(path)
     if not manifest_file.is_file():
-        raise WeightsError(f"{path} has no manifest {manifest_file.name}; re-export it with c3ae.export")
+        raise WeightsError(f"{path} has no manifest {manifest_file.name}; re-export it with c3ae.training.export")
     try:
         manifest = json.loads(manifest_file.read_text())
         expected = manifest["sha256"]

@@ -15,7 +15,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import ROOT
+
 MODEL_DIR = Path(os.environ.get("C3AE_MODEL_DIR", ROOT / "models"))
 SOURCE_PACKAGE = "mediapipe==0.10.21"
 _WHEEL_FOLDER = "mediapipe/modules/face_detection/"

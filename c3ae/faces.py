@@ -58,23 +58,23 @@ class Faces:
                 setattr(self, name, make())
 
     @classmethod
-    def empty(cls) -> "Faces":
+    def empty(cls) -> Faces:
         return cls(np.zeros((0, 4)), np.zeros((0, N_KEYPOINTS, 2)), np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.boxes)
 
-    def __getitem__(self, index) -> "Faces":
+    def __getitem__(self, index) -> Faces:
         """Select faces with an int, slice, index array or boolean mask."""
         if isinstance(index, (int, np.integer)):
             index = [index]
         return Faces(**{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self)})
 
-    def replace(self, **changes: np.ndarray) -> "Faces":
+    def replace(self, **changes: np.ndarray) -> Faces:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def concatenate(cls, parts: list["Faces"]) -> "Faces":
+    def concatenate(cls, parts: list[Faces]) -> Faces:
         if not parts:
             return cls.empty()
         return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts])

@@ -87,7 +87,7 @@ class VideoSource:
     def release(self) -> None:
         self._cap.release()
 
-    def __enter__(self) -> "VideoSource":
+    def __enter__(self) -> VideoSource:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -137,7 +137,7 @@ class VideoRecorder:
             self._writer.release()
             self._writer = None
 
-    def __enter__(self) -> "VideoRecorder":
+    def __enter__(self) -> VideoRecorder:
         return self
 
     def __exit__(self, *exc) -> None:

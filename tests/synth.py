@@ -2,24 +2,21 @@
 from ../shared/datasets, which are read in place and never copied into the repo."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import cv2
 import numpy as np
 import pytest
 
 from c3ae.faces import Faces
+from c3ae.training.clips import NoDatasetFaces, count_frames, dataset_faces, face_clip_frames, write_clip
 
-DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
-AAF = DATASETS / "aaf-train"
+__all__ = ["count_frames", "face_clip_frames", "write_clip", "real_faces", "make_faces", "coordinate_frame"]
 
 
 def real_faces(n: int = 2) -> list[np.ndarray]:
     """n head-and-shoulders photos from All-Age-Faces, or skip with the reason."""
-    files = sorted(AAF.glob("*.jpg"))[:n] if AAF.is_dir() else []
-    if len(files) < n:
-        pytest.skip(f"needs real face images from {AAF} (absent on this machine)")
-    return [cv2.imread(str(f)) for f in files]
+    try:
+        return dataset_faces(n)
+    except NoDatasetFaces as exc:
+        pytest.skip(str(exc))
 
 
 def make_faces(boxes: list[tuple[float, float, float, float]], roll_deg: float = 0.0) -> Faces:
@@ -39,40 +36,3 @@ def coordinate_frame(w: int = 640, h: int = 360) -> np.ndarray:
     x = np.linspace(0, 255, w)[None, :].repeat(h, 0)
     y = np.linspace(0, 255, h)[:, None].repeat(w, 1)
     return np.stack([x, y, np.full_like(x, 128)], axis=2).astype(np.uint8)
-
-
-def write_clip(path: Path, frames: list[np.ndarray], fps: float = 25.0) -> Path:
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-    for f in frames:
-        writer.write(f)
-    writer.release()
-    return path
-
-
-def face_clip_frames(faces: list[np.ndarray], n: int = 24, size=(640, 360), face_h: int = 200) -> list[np.ndarray]:
-    """Real portraits pasted side by side on a grey background, swaying left and right."""
-    w, h = size
-    out = []
-    for t in range(n):
-        frame = np.full((h, w, 3), 90, np.uint8)
-        for k, img in enumerate(faces):
-            scale = face_h / img.shape[0]
-            im = cv2.resize(img, None, fx=scale, fy=scale)
-            x = int(60 + k * (w // len(faces)) + 40 * np.sin(2 * np.pi * t / 100))
-            y = int((h - im.shape[0]) / 2)
-            ih, iw = im.shape[:2]
-            iw = min(iw, w - x)
-            frame[y:y + ih, x:x + iw] = im[:, :iw]
-        out.append(frame)
-    return out
-
-
-def count_frames(path: Path) -> tuple[int, float]:
-    cap = cv2.VideoCapture(str(path))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    n = 0
-    while cap.read()[0]:
-        n += 1
-    cap.release()
-    return n, fps

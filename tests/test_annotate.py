@@ -3,10 +3,10 @@ import json
 
 import numpy as np
 import pytest
+from synth import count_frames, face_clip_frames, real_faces, write_clip
 
 from c3ae.annotate import main
 from c3ae.results_log import COLUMNS
-from synth import count_frames, face_clip_frames, real_faces, write_clip
 
 
 def _rows(path):

@@ -1,9 +1,8 @@
 """Missing sources and models show a message in the window, never an exception."""
 from __future__ import annotations
 
-import c3ae.face_models as face_models
-
 import app.window
+import c3ae.face_models as face_models
 from app.cameras import Camera
 
 TIMEOUT = 30_000

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
+from conftest import VIDEO_FRAMES, VIDEO_SIZE
 
 from c3ae.faces import Faces
-
-from conftest import VIDEO_FRAMES, VIDEO_SIZE
 
 TIMEOUT = 30_000  # ms; generous, the CPU may be shared
 

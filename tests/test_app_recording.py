@@ -5,10 +5,9 @@ import csv
 from pathlib import Path
 
 import cv2
+from conftest import VIDEO_FPS, VIDEO_FRAMES, VIDEO_SIZE
 
 from c3ae.results_log import COLUMNS
-
-from conftest import VIDEO_FPS, VIDEO_FRAMES, VIDEO_SIZE
 
 TIMEOUT = 30_000
 

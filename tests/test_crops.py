@@ -1,9 +1,9 @@
 import cv2
 import numpy as np
 import pytest
+from synth import coordinate_frame, make_faces
 
 from c3ae.crops import CROP_SCALES, face_crops
-from synth import coordinate_frame, make_faces
 
 
 def _centre_value(crop_chw: np.ndarray) -> np.ndarray:

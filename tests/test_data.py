@@ -1,4 +1,4 @@
-"""Data indexing, de-duplication and the fixed split (c3ae.data)."""
+"""Data indexing, de-duplication and the fixed split (c3ae.training.data)."""
 from __future__ import annotations
 
 import random
@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from c3ae import data
-from c3ae.data import Record
+from c3ae.training import data
+from c3ae.training.data import Record
 
 DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 
@@ -111,7 +111,7 @@ def test_split_is_stable_stratified_and_order_independent(tmp_path):
 
 def test_committed_split_file_is_small_and_well_formed():
     split = data.read_split(data.DEFAULT_SPLIT)
-    assert data.DEFAULT_SPLIT.stat().st_size < 1_000_000
+    assert data.DEFAULT_SPLIT.stat().st_size < 2_500_000  # 75k hash prefixes
     assert all(len(h) == data.HASH_CHARS for h in split)
     assert 0.09 < sum(v == "test" for v in split.values()) / len(split) < 0.11
 
@@ -121,4 +121,63 @@ def test_committed_split_matches_the_datasets():
         pytest.skip(f"needs the datasets in {DATASETS} (absent on this machine)")
     records, report, _ = data.load_datasets(DATASETS / "utkface", DATASETS / "aaf-train")
     assert report.conflicting_groups > 200  # UTKFace alone has 205
-    assert data.make_split(records) == data.read_split(data.DEFAULT_SPLIT)
+    committed = data.read_split(data.DEFAULT_SPLIT)
+    made = data.make_split(records)
+    assert made == {h: committed[h] for h in made}
+
+
+@pytest.mark.parametrize("label, span", [("0-2", (0, 3)), ("3-9", (3, 10)), ("10-19", (10, 20)),
+                                         ("60-69", (60, 70)), ("more than 70", (70, 90)), (" 20 - 29 ", (20, 30))])
+def test_fairface_group_names_become_intervals(label, span):
+    assert data.parse_age_group(label) == span
+
+
+@pytest.mark.parametrize("label", ["", "adult", "03-Sep", "19-10", "25"])
+def test_unknown_group_names_are_refused(label):
+    assert data.parse_age_group(label) is None
+
+
+def _fairface_folder(tmp_path: Path) -> Path:
+    root = tmp_path / "fairface"
+    for sub, n in (("train", 6), ("val", 2)):
+        (root / sub).mkdir(parents=True)
+        for i in range(1, n + 1):
+            img = np.full((32, 32, 3), (i * 30) % 255, np.uint8)
+            img[0, 0] = (i, ord(sub[0]), 7)  # distinct bytes per file
+            cv2.imwrite(str(root / sub / f"{i}.jpg"), img)
+    rows = ["file,age,gender,race,service_test",
+            "train/1.jpg,10-19,Male,White,TRUE", "train/2.jpg,more than 70,Female,Black,FALSE",
+            "train/3.jpg,3-9,Male,Indian,TRUE", "train/4.jpg,20-29,Male,Indian,TRUE",
+            "train/5.jpg,Oct-19,Male,Indian,TRUE",  # a spreadsheet date, not a group
+            "train/6.jpg,30-39,Male,Indian,TRUE", "train/99.jpg,30-39,Male,Indian,TRUE",  # file missing
+            "val/1.jpg,0-2,Female,East Asian,FALSE", "val/2.jpg,50-59,Female,East Asian,FALSE"]
+    (root / "labels.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def test_fairface_reader_keeps_groups_and_lists_problems(tmp_path):
+    root = _fairface_folder(tmp_path)
+    records, problems = data.index_fairface(root)
+    assert len(records) == 7
+    by_name = {f"{r.path.parent.name}/{r.path.name}": r for r in records}
+    teen = by_name["train/1.jpg"]
+    assert teen.span == (10.0, 20.0) and teen.low == 10 and teen.high == 20 and teen.age == 15
+    assert by_name["train/2.jpg"].span == (70.0, 90.0)
+    assert any("Oct-19" in p for p in problems) and any("99.jpg" in p and "missing" in p for p in problems)
+    # index_folder recognises FairFace's CSV by its group names
+    assert len(data.index_folder(root)[0]) == 7
+
+
+def test_fairface_reader_says_what_is_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="fairface.sh"):
+        data.index_fairface(tmp_path)
+
+
+def test_fairface_split_holds_out_its_val_folder(tmp_path):
+    records = data.with_hashes(data.index_fairface(_fairface_folder(tmp_path))[0])
+    split = data.make_fairface_split(records)
+    for r in records:
+        if r.path.parent.name == "val":
+            assert split[r.hash] == "test"
+        else:
+            assert split[r.hash] in ("train", "val")

@@ -3,11 +3,11 @@ import importlib.metadata
 import cv2
 import numpy as np
 import pytest
+from synth import real_faces
 
 from c3ae import face_models
 from c3ae.detect import FaceDetector, default_model_for
 from c3ae.face_models import FaceModelMissing
-from synth import real_faces
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 import torch
+from synth import coordinate_frame, make_faces
 
 from c3ae.engine import AgeEngine, WeightsError
-from c3ae.export import export, manifest_path
 from c3ae.model import C3AE
-from synth import coordinate_frame, make_faces
+from c3ae.weights import export, manifest_path
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""`python -m c3ae.evaluate` on a handful of real faces in several file formats."""
+"""`python -m c3ae.training.evaluate` on a handful of real faces in several file formats."""
 from __future__ import annotations
 
 import json
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from c3ae import evaluate
-from c3ae.export import export
 from c3ae.model import C3AE
+from c3ae.training import evaluate
+from c3ae.weights import export
 
 DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 UTK = DATASETS / "utkface"

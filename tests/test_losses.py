@@ -1,4 +1,4 @@
-"""The cascade loss (c3ae.losses)."""
+"""The cascade loss (c3ae.training.losses)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from c3ae import twopoint
-from c3ae.losses import cascade_loss, kl_two_point, two_point
 from c3ae.model import C3AE
+from c3ae.training.losses import cascade_loss, interval_l1, kl_two_point, span_targets, two_point
 
 
 def test_two_point_matches_numpy_encoding():
@@ -54,3 +54,32 @@ def test_loss_trains_the_model():
         losses.append(float(loss.detach()))
     assert all(p.grad is not None for p in model.to_dist.parameters())
     assert losses[-1] < losses[0]
+
+
+def test_span_target_is_the_average_code_over_the_group():
+    low, high = torch.tensor([10.0, 25.0]), torch.tensor([20.0, 25.0])
+    t = span_targets(low, high)
+    assert torch.allclose(t.sum(1), torch.ones(2))
+    # the group 10-19 spreads over bins 10 and 20 (never 0 or 30); its mean is the group middle
+    assert torch.allclose(t[0, 1:3], torch.tensor([0.5, 0.5])) and t[0, [0, 3]].abs().sum() < 1e-6
+    assert torch.allclose(t @ torch.from_numpy(twopoint.BINS), torch.tensor([15.0, 25.0]), atol=1e-4)
+    # an exact age (low == high) is its plain two-point code
+    assert torch.allclose(t[1], two_point(torch.tensor([25.0]))[0])
+
+
+def test_interval_l1_is_zero_inside_the_group_and_linear_outside():
+    low, high = torch.full((4,), 10.0), torch.full((4,), 20.0)
+    pred = torch.tensor([10.0, 19.0, 7.0, 26.0])
+    assert torch.allclose(interval_l1(pred, low, high), torch.tensor([0.0, 0.0, 3.0, 6.0]))
+
+
+def test_group_loss_does_not_pull_an_inside_prediction_to_the_middle():
+    pred = torch.tensor([11.0], requires_grad=True)
+    dist = torch.softmax(torch.zeros(1, len(twopoint.BINS)), 1)
+    loss, parts = cascade_loss(pred, dist, torch.tensor([10.0]), alpha=0.0, high=torch.tensor([20.0]))
+    loss.backward()
+    assert parts["l1"] == 0 and float(pred.grad) == 0
+    # the same prediction against the group's middle as an exact age would be pulled up
+    pred.grad = None
+    cascade_loss(pred, dist, torch.tensor([15.0]), alpha=0.0)[0].backward()
+    assert float(pred.grad) < 0

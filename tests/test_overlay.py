@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
+from synth import make_faces
 
 from c3ae.overlay import annotate, banner
 from c3ae.twopoint import encode
-from synth import make_faces
 
 
 def _faces(boxes, ages):

@@ -1,9 +1,9 @@
 import numpy as np
+from synth import make_faces
 
 from c3ae.faces import Faces
 from c3ae.track import FaceTracker, iou_matrix
 from c3ae.twopoint import encode
-from synth import make_faces
 
 
 def _with_ages(faces: Faces, ages) -> Faces:

@@ -7,13 +7,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
-
-from c3ae import data, train
-from c3ae.augment import AugmentConfig, augmented_crops, photometric
-from c3ae.engine import AgeEngine
-from c3ae.export import export_checkpoint
-from c3ae.preprocess import save_cache
 from synth import make_faces
+
+from c3ae.engine import AgeEngine
+from c3ae.training import data, train
+from c3ae.training.augment import AugmentConfig, augmented_crops, photometric
+from c3ae.training.export import export_checkpoint
+from c3ae.training.preprocess import save_cache
 
 
 def test_augmented_crops_are_seeded_and_shaped():

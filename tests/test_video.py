@@ -3,10 +3,10 @@ from collections import namedtuple
 
 import numpy as np
 import pytest
+from synth import count_frames, write_clip
 
 from c3ae import video
 from c3ae.video import RecordingError, SourceError, VideoRecorder, VideoSource
-from synth import count_frames, write_clip
 
 
 def _frames(n, w=320, h=240):

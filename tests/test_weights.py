@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine, WeightsError
-from c3ae.export import manifest_path, sha256_file
+from c3ae.weights import manifest_path, sha256_file
 
 SHIPPED = DEFAULT_WEIGHTS
 

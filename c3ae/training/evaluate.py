@@ -1,15 +1,20 @@
 """Evaluate age weights with the full live pipeline on labelled image folders.
 
-    python -m c3ae.evaluate DIR [DIR ...] [--labels CSV] [--weights PATH] [--json OUT.json]
+    python -m c3ae.training.evaluate DIR [DIR ...] [--labels CSV] [--weights PATH] [--json OUT.json]
                             [--plot OUT.png] [--split data/split.csv --subset test]
 
 Labels: a ``file,age`` CSV (``--labels``, or ``DIR/labels.csv`` when present;
-paths relative to DIR), else UTKFace-style names ``AGE_...``. Images may be
-JPEG or PNG (any case of extension), greyscale or colour.
+paths relative to DIR), FairFace's own CSV whose ages are group names
+(``10-19``, ``more than 70``), else UTKFace-style names ``AGE_...``. Images may
+be JPEG or PNG (any case of extension), greyscale or colour.
+
+Exact ages are scored by MAE, CS(5) and, per decade, MAE and bias (mean signed
+error); group labels by the share of faces whose predicted age falls inside
+their group, overall and per group, plus the bias to the nearest group edge.
 
 Every image goes through the live app's pipeline: BlazeFace (short range,
 IMAGE mode; retried with a 25% border when it finds nothing, see
-`c3ae.preprocess.detect_still`) -> `c3ae.crops.face_crops` -> `c3ae.engine.AgeEngine`.
+`c3ae.training.preprocess.detect_still`) -> `c3ae.crops.face_crops` -> `c3ae.engine.AgeEngine`.
 Images with no face are counted, listed in the JSON and left out of the MAE;
 with several faces the largest is scored.
 
@@ -28,8 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import (Record, decade_label, decade_of, deduplicate, index_folder, read_image, read_split,
-                   with_hashes)
+from .data import Record, decade_label, decade_of, deduplicate, index_folder, read_image, read_split, with_hashes
 
 BATCH = 64
 
@@ -54,6 +58,24 @@ def summarize(ages: np.ndarray, preds: np.ndarray) -> dict:
     out = {"n": int(len(err)), "mae": float(err.mean()) if len(err) else float("nan"),
            "cs5": float((err <= 5).mean()) if len(err) else float("nan")}
     return out
+
+
+def per_group(lows: np.ndarray, highs: np.ndarray, preds: np.ndarray) -> dict:
+    """Share inside the group, median prediction and bias to the group (0 inside) per group."""
+    out = {}
+    for lo, hi in sorted(set(zip(lows.tolist(), highs.tolist()))):
+        sel = (lows == lo) & (highs == hi)
+        p = preds[sel]
+        signed = np.where(p < lo, p - lo, np.where(p >= hi, p - hi, 0.0))
+        out[f"{lo:g}-{hi - 1:g}"] = {"n": int(sel.sum()), "inside": float(((p >= lo) & (p < hi)).mean()),
+                                     "median_pred": float(np.median(p)), "bias_to_group": float(signed.mean())}
+    return out
+
+
+def group_summary(lows: np.ndarray, highs: np.ndarray, preds: np.ndarray) -> dict:
+    inside = (preds >= lows) & (preds < highs)
+    return {"n": int(len(preds)), "inside_group": float(inside.mean()) if len(preds) else float("nan"),
+            "per_group": per_group(lows, highs, preds)}
 
 
 def per_decade(ages: np.ndarray, preds: np.ndarray) -> dict:
@@ -95,9 +117,9 @@ def evaluate(records: list[Record], weights: Path | None, device: str | None = N
     """Run detector -> crops -> engine on every record; returns the result dict."""
     from tqdm import tqdm
 
-    from .crops import face_crops
-    from .detect import FaceDetector
-    from .engine import DEFAULT_WEIGHTS, AgeEngine
+    from ..crops import face_crops
+    from ..detect import FaceDetector
+    from ..engine import DEFAULT_WEIGHTS, AgeEngine
     from .preprocess import detect_still
 
     engine = AgeEngine(weights if weights is not None else DEFAULT_WEIGHTS, device=device)
@@ -134,8 +156,13 @@ def evaluate(records: list[Record], weights: Path | None, device: str | None = N
         flush()
     seconds = time.perf_counter() - t0
 
-    ok = np.isfinite(preds)
+    found = np.isfinite(preds)
+    exact = np.array([r.span is None for r in records], bool)
+    ok = found & exact
+    grouped = found & ~exact
     ages = np.array([r.age for r in records], np.float32)
+    lows = np.array([r.low for r in records], np.float32)
+    highs = np.array([r.high for r in records], np.float32)
     result = {
         "weights": str(engine.weights) if engine.weights is not None else None,
         "weights_status": engine.status,
@@ -147,12 +174,14 @@ def evaluate(records: list[Record], weights: Path | None, device: str | None = N
         "n_scored": int(ok.sum()),
         **{k: v for k, v in summarize(ages[ok], preds[ok]).items() if k != "n"},
         "per_decade": per_decade(ages[ok], preds[ok]),
+        "groups": group_summary(lows[grouped], highs[grouped], preds[grouped]) if grouped.any() else None,
         "per_dataset": {},
         "seconds": round(seconds, 2),
         "images_per_second": round(len(records) / seconds, 1) if seconds > 0 else None,
         "no_face": no_face,
         "unreadable": unreadable,
         "predictions": [{"file": str(r.path), "dataset": r.dataset, "age": float(r.age),
+                         "span": list(r.span) if r.span else None,
                          "pred": (float(p) if np.isfinite(p) else None)} for r, p in zip(records, preds)],
     }
     by_ds: dict[str, list[int]] = defaultdict(list)
@@ -162,8 +191,13 @@ def evaluate(records: list[Record], weights: Path | None, device: str | None = N
         for name, idx in sorted(by_ds.items()):
             idx = np.array(idx)
             sel = idx[ok[idx]]
-            result["per_dataset"][name] = {**summarize(ages[sel], preds[sel]), "n_images": int(len(idx)),
-                                           "per_decade": per_decade(ages[sel], preds[sel])}
+            if len(sel):
+                result["per_dataset"][name] = {**summarize(ages[sel], preds[sel]), "n_images": int(len(idx)),
+                                               "per_decade": per_decade(ages[sel], preds[sel])}
+            else:
+                sel = idx[grouped[idx]]
+                result["per_dataset"][name] = {**group_summary(lows[sel], highs[sel], preds[sel]),
+                                               "n_images": int(len(idx))}
     result["_arrays"] = (ages[ok], preds[ok])
     return result
 
@@ -173,17 +207,25 @@ def print_table(result: dict) -> None:
     print(f"images {result['n_images']}, no face {result['n_no_face']}, unreadable {result['n_unreadable']}, "
           f"several faces (largest scored) {result['n_multi_face']}; {result['seconds']:.1f} s "
           f"({result['images_per_second']} img/s)")
-    print(f"{'':12s} {'n':>6s} {'MAE':>7s} {'CS5':>6s}")
-    print(f"{'overall':12s} {result['n_scored']:6d} {result['mae']:7.2f} {result['cs5']:6.3f}")
-    for name, d in result["per_dataset"].items():
-        print(f"{name:12s} {d['n']:6d} {d['mae']:7.2f} {d['cs5']:6.3f}")
-    print(f"{'decade':12s} {'n':>6s} {'MAE':>7s} {'bias':>6s}")
-    for name, d in result["per_decade"].items():
-        print(f"{name:12s} {d['n']:6d} {d['mae']:7.2f} {d['bias']:+6.1f}")
+    if result["n_scored"]:
+        print(f"{'exact ages':12s} {'n':>6s} {'MAE':>7s} {'CS5':>6s}")
+        print(f"{'overall':12s} {result['n_scored']:6d} {result['mae']:7.2f} {result['cs5']:6.3f}")
+        for name, d in result["per_dataset"].items():
+            if "mae" in d:
+                print(f"{name:12s} {d['n']:6d} {d['mae']:7.2f} {d['cs5']:6.3f}")
+        print(f"{'decade':12s} {'n':>6s} {'MAE':>7s} {'bias':>6s}")
+        for name, d in result["per_decade"].items():
+            print(f"{name:12s} {d['n']:6d} {d['mae']:7.2f} {d['bias']:+6.1f}")
+    if result["groups"]:
+        g = result["groups"]
+        print(f"{'age group':12s} {'n':>6s} {'inside':>7s} {'median':>7s} {'bias':>6s}")
+        print(f"{'all groups':12s} {g['n']:6d} {g['inside_group']:7.3f}")
+        for name, d in g["per_group"].items():
+            print(f"{name:12s} {d['n']:6d} {d['inside']:7.3f} {d['median_pred']:7.1f} {d['bias_to_group']:+6.1f}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m c3ae.evaluate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m c3ae.training.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("dirs", nargs="+", metavar="DIR", help="folder(s) of labelled images")
     parser.add_argument("--labels", action="append", help="file,age CSV for a DIR (default DIR/labels.csv "
                         "if present, else UTKFace-style names); repeat once per DIR")
@@ -196,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when present)")
     args = parser.parse_args(argv)
 
-    from .engine import WeightsError
+    from ..engine import WeightsError
 
     records, problems = gather(args.dirs, args.labels)
     for p in problems:

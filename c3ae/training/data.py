@@ -1,12 +1,16 @@
 """Age-labelled image folders: indexing, de-duplication and the fixed split.
 
-Two label sources are supported:
+Three label sources are supported:
 
 * a folder of UTKFace-named images, ``AGE_GENDER_RACE_DATETIME.jpg.chip.jpg``;
   only the leading ``AGE_`` field is used, so names with a space or a malformed
   tail (missing fields, ``...jpg.chip.jpg`` without a dot) still parse;
 * a folder with a ``file,age`` CSV (extra columns ignored, paths relative to
-  the folder).
+  the folder);
+* FairFace's own CSV (``file,age,gender,race,service_test``) whose ages are
+  apparent-age GROUPS (``0-2``, ``3-9``, ..., ``60-69``, ``more than 70``):
+  a record then carries the span [low, high) and ``age`` is only its middle,
+  used for stratification and reporting, never as a training target.
 
 Byte-identical files are grouped by content hash (sha256). A group whose
 copies agree on the age keeps one copy; a group whose copies disagree is
@@ -15,13 +19,14 @@ hash, stratified by dataset and age, and stored in ``data/split.csv`` as
 16-hex-character hash prefixes, so everyone trains and tests on the same faces
 and a copy of a test image can never sit in the training set.
 
-    python -m c3ae.data [--utkface DIR] [--aaf DIR] [--out data/split.csv]
+    python -m c3ae.training.data [--utkface DIR] [--aaf DIR] [--out data/split.csv]
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import hashlib
+import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -30,17 +35,25 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-DATASETS = ROOT.parent / "shared" / "datasets"
+from ..paths import DATASETS, ROOT
+
 DEFAULT_UTKFACE = DATASETS / "utkface"
 DEFAULT_AAF = DATASETS / "aaf-train"
 DEFAULT_SPLIT = ROOT / "data" / "split.csv"
+# FairFace is fetched and laid out by ../shared/datasets/fairface.sh, outside the project
+DEFAULT_FAIRFACE = Path(os.environ.get("C3AE_FAIRFACE", Path.home() / ".cache" / "c3ae" / "fairface"))
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 HASH_CHARS = 16  # 64 bits of sha256: no collisions expected among < 1e9 files
 SUBSETS = ("train", "val", "test")
 SPLIT_SEED = 20261123
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
+# FairFace: its own val images are our held-out test; its train images are split 90/10
+FAIRFACE_TRAIN_FRACTIONS = (0.9, 0.1, 0.0)
+# Open-ended top group: "more than 70" is read as [70, 90); apparent ages above 90 are rare.
+OPEN_GROUP_SPAN = 20.0
+_GROUP = re.compile(r"^\s*(\d{1,3})\s*-\s*(\d{1,3})\s*$")
+_OPEN_GROUP = re.compile(r"^\s*(?:more than|over|>)\s*(\d{1,3})\s*\+?\s*$", re.IGNORECASE)
 _UTK_AGE = re.compile(r"^\s*(\d{1,3})_")
 
 
@@ -49,13 +62,38 @@ class Record:
     """One labelled image file."""
 
     path: Path
-    age: float
+    age: float  # exact age, or the middle of the span for a group label
     dataset: str
     hash: str = ""  # first HASH_CHARS hex chars of the file's sha256
+    span: tuple[float, float] | None = None  # [low, high) of a group label; None for an exact age
 
     @property
     def decade(self) -> int:
         return decade_of(self.age)
+
+    @property
+    def low(self) -> float:
+        return self.span[0] if self.span else self.age
+
+    @property
+    def high(self) -> float:
+        return self.span[1] if self.span else self.age
+
+
+def parse_age_group(label: str) -> tuple[float, float] | None:
+    """An apparent-age group name -> [low, high) in years, or None if it is no group.
+
+    ``"10-19"`` -> (10, 20) (the group holds every age from 10 up to just under 20);
+    ``"more than 70"`` -> (70, 90)."""
+    m = _GROUP.match(label)
+    if m:
+        low, high = int(m.group(1)), int(m.group(2))
+        return (float(low), float(high + 1)) if high >= low else None
+    m = _OPEN_GROUP.match(label)
+    if m:
+        low = float(m.group(1))
+        return low, low + OPEN_GROUP_SPAN
+    return None
 
 
 def decade_of(age: float) -> int:
@@ -142,10 +180,52 @@ def index_csv(folder: Path, labels: Path | None = None, dataset: str | None = No
     return records, problems
 
 
+def index_fairface(folder: Path, labels: Path | None = None, dataset: str = "fairface"
+                   ) -> tuple[list[Record], list[str]]:
+    """Records from FairFace's label CSV (default ``folder/labels.csv``), ages as group spans.
+
+    Returns (records, problems): rows with an unknown group name or a missing file
+    are skipped and listed."""
+    folder = Path(folder)
+    labels = Path(labels) if labels is not None else folder / "labels.csv"
+    if not labels.is_file():
+        raise FileNotFoundError(f"{labels} not found: lay FairFace out with ../shared/datasets/fairface.sh")
+    records, problems = [], []
+    with open(labels, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        if not {"file", "age"} <= set(reader.fieldnames or []):
+            raise ValueError(f"{labels} needs FairFace's header file,age,..., got {reader.fieldnames}")
+        for row in reader:
+            name = (row["file"] or "").strip()
+            span = parse_age_group(row["age"] or "")
+            if span is None:
+                problems.append(f"{name}: unknown age group {row['age']!r}")
+                continue
+            path = folder / name
+            if not path.is_file():
+                problems.append(f"{name}: file missing")
+                continue
+            records.append(Record(path, (span[0] + span[1]) / 2, dataset, span=span))
+    return records, problems
+
+
+def is_fairface(folder: Path, labels: Path | None = None) -> bool:
+    """True when the folder's label CSV is FairFace's (group names in the age column)."""
+    labels = Path(labels) if labels is not None else Path(folder) / "labels.csv"
+    if not labels.is_file():
+        return False
+    with open(labels, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        row = next(reader, None)
+    return bool(row) and "age" in row and parse_age_group(row["age"] or "") is not None
+
+
 def index_folder(folder: Path, labels: Path | None = None, dataset: str | None = None
                  ) -> tuple[list[Record], list[str]]:
     """A labels CSV if given (or ``labels.csv`` present), else UTKFace-style names."""
     folder = Path(folder)
+    if is_fairface(folder, labels):
+        return index_fairface(folder, labels, dataset or "fairface")
     dataset = dataset or folder.name
     if labels is not None or (folder / "labels.csv").is_file():
         return index_csv(folder, labels, dataset)
@@ -154,7 +234,7 @@ def index_folder(folder: Path, labels: Path | None = None, dataset: str | None =
 
 
 def with_hashes(records: list[Record]) -> list[Record]:
-    return [Record(r.path, r.age, r.dataset, r.hash or content_hash(r.path)) for r in records]
+    return [Record(r.path, r.age, r.dataset, r.hash or content_hash(r.path), r.span) for r in records]
 
 
 @dataclass
@@ -188,7 +268,7 @@ def deduplicate(records: list[Record]) -> tuple[list[Record], DedupReport]:
         if len(members) > 1:
             n_groups += 1
             extra += len(members) - 1
-            if len({r.age for r in members}) > 1:
+            if len({(r.age, r.span) for r in members}) > 1:
                 conflicts += 1
                 dropped += len(members)
                 continue
@@ -225,6 +305,17 @@ def make_split(records: list[Record], seed: int = SPLIT_SEED,
     return out
 
 
+def make_fairface_split(records: list[Record], seed: int = SPLIT_SEED) -> dict[str, str]:
+    """FairFace: images under its own ``val/`` folder are our test subset (held out);
+    its ``train/`` images are split into train/val by content hash, per age group."""
+    test = [r for r in records if r.path.parent.name == "val"]
+    rest = [r for r in records if r.path.parent.name != "val"]
+    out = make_split(rest, seed, FAIRFACE_TRAIN_FRACTIONS)
+    for r in test:
+        out.setdefault(r.hash, "test")
+    return out
+
+
 def write_split(split: dict[str, str], path: Path = DEFAULT_SPLIT) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -256,10 +347,14 @@ def assign(records: list[Record], split: dict[str, str]) -> dict[str, list[Recor
     return out
 
 
-def load_datasets(utkface: Path | None = DEFAULT_UTKFACE, aaf: Path | None = DEFAULT_AAF
-                  ) -> tuple[list[Record], DedupReport, list[str]]:
-    """Index, hash and de-duplicate both datasets (either may be None)."""
+def load_datasets(utkface: Path | None = DEFAULT_UTKFACE, aaf: Path | None = DEFAULT_AAF,
+                  fairface: Path | None = None) -> tuple[list[Record], DedupReport, list[str]]:
+    """Index, hash and de-duplicate the datasets (any may be None)."""
     records, problems = [], []
+    if fairface is not None:
+        r, p = index_fairface(Path(fairface))
+        records += r
+        problems += [f"fairface/{x}" for x in p]
     if utkface is not None:
         r, bad = index_utkface(Path(utkface), "utkface")
         records += r
@@ -286,14 +381,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Index, de-duplicate and split the training data.")
     parser.add_argument("--utkface", default=str(DEFAULT_UTKFACE))
     parser.add_argument("--aaf", default=str(DEFAULT_AAF))
+    parser.add_argument("--fairface", default=str(DEFAULT_FAIRFACE), help="FairFace folder ('' to leave out)")
     parser.add_argument("--out", default=str(DEFAULT_SPLIT))
     parser.add_argument("--seed", type=int, default=SPLIT_SEED)
     args = parser.parse_args(argv)
-    records, report, problems = load_datasets(args.utkface, args.aaf)
+    records, report, problems = load_datasets(args.utkface or None, args.aaf or None, args.fairface or None)
     print(report)
     for p in problems:
         print("skipped:", p)
-    split = make_split(records, args.seed)
+    fair = [r for r in records if r.span is not None]
+    split = {**make_split([r for r in records if r.span is None], args.seed), **make_fairface_split(fair, args.seed)}
     write_split(split, Path(args.out))
     print(f"wrote {args.out}")
     print(summarize(assign(records, split)))

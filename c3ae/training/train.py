@@ -1,13 +1,15 @@
 """Train C3AE on the cached detections with the cascade loss.
 
-    python -m c3ae.train --out runs/main [--epochs 12] [--alpha 10] [--se] [--crops 3]
+    python -m c3ae.training.train --out runs/main [--epochs 12] [--alpha 10] [--se] [--crops 3]
+                         [--fairface DIR] [--robust] [--init weights/c3ae.pt]
                          [--resume runs/main/last.pt] [--export weights/c3ae.pt]
 
 Every training crop is cut by `c3ae.crops.face_crops` from the box/keypoints
-that the live detector found in that image (`python -m c3ae.preprocess` fills
+that the live detector found in that image (`python -m c3ae.training.preprocess` fills
 the cache; it runs here automatically for missing images), with augmentation
-from `c3ae.augment`. Loss: alpha * KL(two-point target || predicted
-distribution) + L1(age). AdamW with a linear warm-up then cosine decay of the
+from `c3ae.training.augment`. Loss: alpha * KL(two-point target || predicted
+distribution) + L1(age); FairFace's group labels are trained as intervals
+(`c3ae.training.losses`). AdamW with a linear warm-up then cosine decay of the
 learning rate, seeded; `last.pt` is written after every epoch (resume with
 --resume) and `best.pt` whenever the validation MAE improves. The model is
 selected on the validation split only; the test split is never read here.
@@ -27,13 +29,22 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
-from .augment import AugmentConfig, augmented_crops
-from .crops import face_crops
-from .data import (DEFAULT_AAF, DEFAULT_SPLIT, DEFAULT_UTKFACE, Record, assign, decade_of, load_datasets,
-                   read_split)
-from .faces import Faces
+from ..crops import face_crops
+from ..faces import Faces
+from ..model import C3AE, count_parameters
+from .augment import ROBUST, AugmentConfig, augmented_crops
+from .data import (
+    DEFAULT_AAF,
+    DEFAULT_FAIRFACE,
+    DEFAULT_SPLIT,
+    DEFAULT_UTKFACE,
+    Record,
+    assign,
+    decade_of,
+    load_datasets,
+    read_split,
+)
 from .losses import DEFAULT_ALPHA, cascade_loss
-from .model import C3AE, count_parameters
 
 
 def seed_everything(seed: int) -> None:
@@ -47,7 +58,9 @@ def _face(entry: dict) -> Faces:
 
 
 class CropDataset(Dataset):
-    """(encoded image bytes, age, detection) triples -> (crops (3, 3, 64, 64) uint8, age).
+    """(encoded image bytes, (low, high), detection) -> (crops (3, 3, 64, 64) uint8, low, high).
+
+    An exact age has low == high; a group label is its interval [low, high).
 
     Files are read into memory once as encoded bytes (~250 MB for both sets) and
     decoded per sample."""
@@ -64,10 +77,10 @@ class CropDataset(Dataset):
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, float]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, float, float]:
         import cv2
 
-        data, age, entry = self.items[index]
+        data, (low, high), entry = self.items[index]
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         faces = _face(entry)
         if self.augment:
@@ -78,7 +91,7 @@ class CropDataset(Dataset):
             crops = augmented_crops(image, faces, self._rng, self.cfg)[0]
         else:
             crops = face_crops(image, faces)[0]
-        return crops, float(age)
+        return crops, float(low), float(high)
 
 
 def build_items(records: list[Record], cache: dict[str, dict]) -> tuple[list, list[Record], int]:
@@ -89,7 +102,7 @@ def build_items(records: list[Record], cache: dict[str, dict]) -> tuple[list, li
         if entry is None or entry["n_faces"] <= 0:
             dropped += 1
             continue
-        items.append((r.path.read_bytes(), r.age, entry))
+        items.append((r.path.read_bytes(), (r.low, r.high), entry))
         kept.append(r)
     return items, kept, dropped
 
@@ -120,14 +133,31 @@ def predict(model: C3AE, crops: torch.Tensor, device: torch.device, batch: int =
     return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
 
 
-def val_metrics(pred: np.ndarray, ages: np.ndarray, datasets: list[str]) -> dict:
-    err = np.abs(pred - ages)
-    out = {"mae": float(err.mean()), "cs5": float((err <= 5).mean()), "n": int(len(err))}
-    ds = np.array(datasets)
-    for name in sorted(set(datasets)):
-        out[f"mae_{name}"] = float(err[ds == name].mean())
-    dec = np.array([decade_of(a) for a in ages])
-    out["per_decade"] = {int(d): float(err[dec == d].mean()) for d in sorted(set(dec.tolist()))}
+def val_metrics(pred: np.ndarray, records: list[Record]) -> dict:
+    """MAE, CS(5) and per-decade MAE/bias on the exact-age records; share inside their
+    group (overall and per group) on the group-labelled ones. `mae` (exact ages only)
+    selects the checkpoint."""
+    exact = np.array([r.span is None for r in records], bool)
+    ages = np.array([r.age for r in records], np.float32)
+    ds = np.array([r.dataset for r in records])
+    out: dict = {"n": int(len(records))}
+    if exact.any():
+        err = np.abs(pred - ages)[exact]
+        out.update(mae=float(err.mean()), cs5=float((err <= 5).mean()))
+        for name in sorted(set(ds[exact].tolist())):
+            out[f"mae_{name}"] = float(np.abs(pred - ages)[exact & (ds == name)].mean())
+        dec = np.array([decade_of(a) for a in ages])
+        out["per_decade"] = {int(d): float(np.abs(pred - ages)[exact & (dec == d)].mean())
+                             for d in sorted(set(dec[exact].tolist()))}
+        out["bias_per_decade"] = {int(d): float((pred - ages)[exact & (dec == d)].mean())
+                                  for d in sorted(set(dec[exact].tolist()))}
+    if (~exact).any():
+        low = np.array([r.low for r in records])
+        high = np.array([r.high for r in records])
+        inside = (pred >= low) & (pred < high)
+        out["inside_group"] = float(inside[~exact].mean())
+        out["inside_per_group"] = {f"{lo:g}-{hi:g}": float(inside[~exact & (low == lo)].mean())
+                                   for lo, hi in sorted({(r.low, r.high) for r in records if r.span})}
     return out
 
 
@@ -137,9 +167,14 @@ def model_config(args: argparse.Namespace) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m c3ae.train", description="Train C3AE with the cascade loss.")
+    p = argparse.ArgumentParser(prog="python -m c3ae.training.train", description="Train C3AE with the cascade loss.")
     p.add_argument("--utkface", default=str(DEFAULT_UTKFACE), help="UTKFace folder ('' to leave out)")
     p.add_argument("--aaf", default=str(DEFAULT_AAF), help="All-Age-Faces folder with labels.csv ('' to leave out)")
+    p.add_argument("--fairface", default="", help="FairFace folder laid out by fairface.sh, e.g. "
+                   f"{DEFAULT_FAIRFACE} ('' to leave out)")
+    p.add_argument("--robust", action="store_true", help="whole-image degradations (light, noise, blur, "
+                   "JPEG, old prints, occluders): c3ae.training.augment.ROBUST")
+    p.add_argument("--init", default=None, help="start from these weights (TorchScript file or checkpoint)")
     p.add_argument("--split", default=str(DEFAULT_SPLIT))
     p.add_argument("--cache", default=None, help="detections cache (default ~/.cache/c3ae/detections.npz)")
     p.add_argument("--out", default="runs/main", help="run folder: log, last.pt, best.pt")
@@ -180,7 +215,7 @@ def main(argv: list[str] | None = None) -> dict:
         torch.set_num_threads(args.threads)
     seed_everything(args.seed)
 
-    records, report, _ = load_datasets(args.utkface or None, args.aaf or None)
+    records, report, _ = load_datasets(args.utkface or None, args.aaf or None, args.fairface or None)
     subsets = assign(records, read_split(Path(args.split)))
     cache = detect_all(subsets["train"] + subsets["val"], Path(args.cache or DEFAULT_CACHE))
     train_recs, val_recs = subsets["train"], subsets["val"]
@@ -196,12 +231,13 @@ def main(argv: list[str] | None = None) -> dict:
 
     val_ds = CropDataset(val_items, augment=False)
     val_crops = torch.stack([val_ds[i][0] for i in range(len(val_ds))]) if len(val_ds) else torch.zeros(0)
-    val_ages = np.array([r.age for r in val_recs], np.float32)
-    val_names = [r.dataset for r in val_recs]
 
     cfg = model_config(args)
     # channels_last: the small convolutions run ~1.5x faster on CPU (oneDNN)
     model = C3AE(**cfg).to(device, memory_format=torch.channels_last)
+    if args.init and not args.resume:
+        model.load_state_dict(load_init(Path(args.init)))
+        print(f"initialised from {args.init}", flush=True)
     n_params = count_parameters(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = max(1, len(train_items) // args.batch_size)
@@ -216,7 +252,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"resumed from {args.resume} at epoch {start_epoch}, best val MAE {best:.3f}", flush=True)
 
     weights = torch.as_tensor(sample_weights(train_recs, args.balance))
-    train_ds = CropDataset(train_items, augment=True, seed=args.seed)
+    train_ds = CropDataset(train_items, augment=True, seed=args.seed,
+                           cfg=AugmentConfig(**ROBUST) if args.robust else AugmentConfig())
     run_info = {"args": vars(args), "config": cfg, "params": n_params, "n_train": len(train_items),
                 "n_val": len(val_items)}
     (out / "config.json").write_text(json.dumps(run_info, indent=2))
@@ -237,14 +274,14 @@ def main(argv: list[str] | None = None) -> dict:
         run_loss = run_l1 = None
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch", file=sys.stderr,
                    mininterval=5.0, dynamic_ncols=False, ncols=110)
-        for crops, ages in bar:
+        for crops, lows, highs in bar:
             for g in optimizer.param_groups:
                 g["lr"] = lr_at(step, total_steps, args.lr, args.warmup)
-            crops, ages = crops.to(device), ages.to(device)
+            crops, lows, highs = crops.to(device), lows.to(device), highs.to(device)
             if args.crops == 1:
                 crops = crops[:, 1:2]
             age_pred, dist = model(crops)
-            loss, parts = cascade_loss(age_pred, dist, ages, args.alpha)
+            loss, parts = cascade_loss(age_pred, dist, lows, args.alpha, high=highs)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -257,7 +294,7 @@ def main(argv: list[str] | None = None) -> dict:
                 break
         bar.close()
         train_time = time.time() - t0
-        metrics = val_metrics(predict(model, val_crops, device), val_ages, val_names) if len(val_crops) else {}
+        metrics = val_metrics(predict(model, val_crops, device), val_recs) if len(val_crops) else {}
         val_mae = metrics.get("mae", float("nan"))
         improved = val_mae < best
         best = min(best, val_mae) if val_mae == val_mae else best
@@ -268,7 +305,8 @@ def main(argv: list[str] | None = None) -> dict:
             f.write(json.dumps(entry) + "\n")
         print(f"epoch {epoch + 1}: {train_time:.0f} s, train loss {run_loss:.3f} (L1 {run_l1:.2f}), "
               f"val MAE {val_mae:.3f} CS5 {metrics.get('cs5', float('nan')):.3f} "
-              + " ".join(f"{k}={v:.2f}" for k, v in metrics.items() if k.startswith("mae_")), flush=True)
+              + " ".join(f"{k}={v:.2f}" for k, v in metrics.items() if k.startswith("mae_"))
+              + (f" inside_group={metrics['inside_group']:.3f}" if "inside_group" in metrics else ""), flush=True)
         ckpt = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
                 "step": step, "best": best, "history": history, "config": cfg, "args": vars(args),
                 "torch_rng": torch.get_rng_state(), "params": n_params}
@@ -288,6 +326,14 @@ def main(argv: list[str] | None = None) -> dict:
         digest = export_checkpoint(out / "best.pt", Path(args.export))
         print(f"exported {args.export} sha256 {digest}")
     return summary
+
+
+def load_init(path: Path) -> dict:
+    """A state dict from TorchScript weights (e.g. the shipped `weights/c3ae.pt`) or a checkpoint."""
+    try:
+        return torch.jit.load(str(path), map_location="cpu").state_dict()
+    except RuntimeError:
+        return torch.load(path, map_location="cpu", weights_only=False)["model"]
 
 
 def _worker_init(_: int) -> None:

@@ -5,7 +5,7 @@ Detection policy for still images (`detect_still`, shared with evaluation):
 BlazeFace short-range in IMAGE mode on the image as it is; if it finds no
 face, once more with a black border of 25% (`pad=0.25`), which recovers faces
 that fill a tight chip. Coordinates always refer to the original image. Of
-several faces the largest is used (the same rule as `c3ae.evaluate`); images
+several faces the largest is used (the same rule as `c3ae.training.evaluate`); images
 with no face are left out of training and counted.
 
 The context the tight UTKFace chips lack is filled by `c3ae.crops.face_crops`
@@ -13,7 +13,7 @@ itself (reflection at the image border, the same as for a face cut by the
 border of a live frame): the detector's black padding is only a detection aid
 and never reaches a crop.
 
-    python -m c3ae.preprocess [--cache ~/.cache/c3ae/detections.npz] [--grid runs/crops_grid.png]
+    python -m c3ae.training.preprocess [--cache ~/.cache/c3ae/detections.npz] [--grid runs/crops_grid.png]
 """
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import DEFAULT_AAF, DEFAULT_UTKFACE, Record, load_datasets, read_image
-from .faces import Faces
+from ..faces import Faces
+from .data import DEFAULT_AAF, DEFAULT_FAIRFACE, DEFAULT_UTKFACE, Record, load_datasets, read_image
 
 DEFAULT_CACHE = Path(os.environ.get("C3AE_CACHE", Path.home() / ".cache" / "c3ae")) / "detections.npz"
 FALLBACK_PAD = 0.25
@@ -51,7 +51,7 @@ def _init_worker() -> None:
     import cv2
 
     cv2.setNumThreads(1)
-    from .detect import FaceDetector
+    from ..detect import FaceDetector
 
     _detector = FaceDetector("short", video=False)
 
@@ -139,8 +139,8 @@ def crop_grid(records: list[Record], cache: dict[str, dict], out: Path, frame_pa
     Written to a gitignored place: dataset faces never go into the repository."""
     import cv2
 
-    from .crops import crops_to_image, face_crops
-    from .detect import FaceDetector
+    from ..crops import crops_to_image, face_crops
+    from ..detect import FaceDetector
 
     rng = np.random.default_rng(seed)
     usable = [r for r in records if cache[r.hash]["n_faces"] > 0]
@@ -195,13 +195,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Detect faces once in every training image and cache them.")
     parser.add_argument("--utkface", default=str(DEFAULT_UTKFACE))
     parser.add_argument("--aaf", default=str(DEFAULT_AAF))
+    parser.add_argument("--fairface", default=str(DEFAULT_FAIRFACE), help="FairFace folder ('' to leave out)")
     parser.add_argument("--cache", default=str(DEFAULT_CACHE))
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--grid", default=None, help="write a crop grid PNG here (keep it out of git: runs/)")
     parser.add_argument("--frame", default=None, help="a real video frame (image or video) for the grid")
     args = parser.parse_args(argv)
     t0 = time.time()
-    records, report, _ = load_datasets(args.utkface, args.aaf)
+    records, report, _ = load_datasets(args.utkface or None, args.aaf or None, args.fairface or None)
     print(report)
     cache = detect_all(records, Path(args.cache), args.processes)
     print(f"detection done in {time.time() - t0:.0f} s; cache {args.cache}")

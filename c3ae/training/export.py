@@ -1,0 +1,42 @@
+"""Export a training checkpoint as TorchScript weights with a verified manifest
+(the format is `c3ae.weights`).
+
+    python -m c3ae.training.export runs/main/best.pt weights/c3ae.pt [--flip-average]
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from ..model import C3AE
+from ..weights import export
+
+
+def export_checkpoint(checkpoint: Path, path: Path, flip_average: bool = False) -> str:
+    """A training checkpoint (`c3ae.training.train`'s best.pt) -> trained TorchScript weights; returns the sha256.
+    The manifest records the epoch and validation MAE the checkpoint was selected by."""
+    ckpt = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    config = {**ckpt["config"], "flip_average": flip_average}
+    model = C3AE(**config)
+    model.load_state_dict(ckpt["model"])
+    best = min(ckpt["history"], key=lambda e: e.get("mae", float("inf")))
+    return export(model, path, trained=True, config=config,
+                  metrics={"val_mae": best.get("mae"), "epoch": best["epoch"]})
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m c3ae.training.export", description="Export a training checkpoint "
+                                     "as TorchScript weights with a verified manifest.")
+    parser.add_argument("checkpoint", type=Path, help="best.pt or last.pt of a training run")
+    parser.add_argument("out", type=Path, help="TorchScript file to write (manifest beside it)")
+    parser.add_argument("--flip-average", action="store_true",
+                        help="average each face with its mirror image at inference")
+    args = parser.parse_args(argv)
+    digest = export_checkpoint(args.checkpoint, args.out, args.flip_average)
+    print(f"exported {args.out} sha256 {digest}")
+
+
+if __name__ == "__main__":
+    main()
