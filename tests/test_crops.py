@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from synth import coordinate_frame, make_faces
 
-from c3ae.crops import CROP_SCALES, face_crops
+from c3ae.crops import CROP_SCALES, FACE_SIZE_PER_EYE_MOUTH, face_crops, face_geometry
 
 
 def _centre_value(crop_chw: np.ndarray) -> np.ndarray:
@@ -18,16 +18,34 @@ def test_shape_and_dtype_for_n_faces():
     assert face_crops(frame, faces[[]]).shape == (0, 3, 3, 64, 64)
 
 
-def test_crops_are_centred_on_the_nose_keypoint():
+def test_crops_are_centred_on_the_keypoint_centre():
     w, h = 640, 360
     frame = coordinate_frame(w, h)
     faces = make_faces([(200, 100, 300, 200)])
-    nose = faces.keypoints[0, 2]
+    faces.keypoints[0, 2] += (6, 9)  # move the nose: the centre is the mean of eyes, nose and mouth
+    centre = faces.keypoints[0, :4].mean(axis=0)
     crops = face_crops(frame, faces, level_eyes=False).numpy()[0]
     for k in range(3):
         b, g, _ = _centre_value(crops[k])
-        assert b == pytest.approx((nose[0] - 0.5) * 255 / (w - 1), abs=1.5)
-        assert g == pytest.approx((nose[1] - 0.5) * 255 / (h - 1), abs=1.5)
+        assert b == pytest.approx((centre[0] - 0.5) * 255 / (w - 1), abs=1.5)
+        assert g == pytest.approx((centre[1] - 0.5) * 255 / (h - 1), abs=1.5)
+
+
+def test_crops_do_not_depend_on_the_detectors_box():
+    """Short- and full-range BlazeFace draw boxes of different sizes for the same face;
+    with the same keypoints the crops must be the same."""
+    frame = coordinate_frame()
+    faces = make_faces([(270, 130, 370, 230)])
+    wider = faces.replace(boxes=faces.boxes + np.array([[-4, -4, 4, 4]], np.float32))
+    assert np.array_equal(face_crops(frame, faces).numpy(), face_crops(frame, wider).numpy())
+
+
+def test_box_is_used_when_keypoints_are_missing_or_implausible():
+    faces = make_faces([(270, 130, 370, 230), (0, 0, 100, 100)])
+    faces.keypoints[0] = np.nan
+    faces.keypoints[1, 3] = faces.keypoints[1, 0]  # mouth on an eye: size far below the box
+    centres, sizes = face_geometry(faces)
+    assert np.allclose(sizes, [100, 100]) and np.allclose(centres, [[320, 180], [50, 50]])
 
 
 def test_crop_sides_follow_the_scales():
@@ -38,7 +56,8 @@ def test_crop_sides_follow_the_scales():
     for k, scale in enumerate(CROP_SCALES):
         # blue grows linearly with x: its span across the crop gives the crop width in pixels
         span = (crops[k, 0, 32, -1] - crops[k, 0, 32, 0]) * (w - 1) / 255
-        assert span == pytest.approx(100 * scale * 63 / 64, rel=0.06)
+        # make_faces puts the mouth 0.4 box heights below the eyes
+        assert span == pytest.approx(40 * FACE_SIZE_PER_EYE_MOUTH * scale * 63 / 64, rel=0.06)
 
 
 def test_border_faces_are_reflect_padded_never_black():
