@@ -55,3 +55,29 @@ class LatestFrameReader:
         self._running = False
         self._thread.join(timeout=2.0)
         self._source.release()
+
+
+class Capture:
+    """An open source behind one interface: a file is read frame by frame (and can
+    seek), a camera through a `LatestFrameReader`, so the worker never asks which."""
+
+    def __init__(self, source: str | int) -> None:
+        """Raises `SourceError` when the source cannot be opened."""
+        self.video = VideoSource(source)
+        self.is_camera = self.video.is_camera
+        self._reader = LatestFrameReader(self.video) if self.is_camera else None
+
+    def read(self) -> np.ndarray | None:
+        """The next file frame (None at the end), or the newest camera frame (None when none is new)."""
+        return self._reader.latest() if self._reader is not None else self.video.read()
+
+    @property
+    def lost(self) -> bool:
+        """True once a camera stopped delivering; a file is never lost."""
+        return self._reader is not None and self._reader.lost
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.stop()  # releases the camera after its last read
+        else:
+            self.video.release()

@@ -9,49 +9,30 @@ and frames processed while it is being shown replace each other, so a slow
 GUI never builds a queue. Files are still read frame by frame (paced to their
 frame rate, every frame processed and recorded); cameras go through
 `LatestFrameReader`, which drops the frames the model cannot keep up with.
+
+Its other jobs live beside it: the engine lifecycle in `PipelineOwner`, pacing
+and the FPS figure in `FrameClock`, images in `images`, PNGs in `snapshot`.
 """
 from __future__ import annotations
 
-import time
-from dataclasses import replace
 from pathlib import Path
 
-import cv2
 import numpy as np
-import torch
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
-from PySide6.QtGui import QImage
 
-from c3ae.detect import default_model_for
-from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine, WeightsError
-from c3ae.face_models import FaceModelMissing
-from c3ae.pipeline import FramePipeline, FrameResult
-from c3ae.video import RecordingError, SourceError, VideoSource
+from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine
+from c3ae.pipeline import FrameResult
+from c3ae.video import RecordingError, SourceError
 
-from .capture import LatestFrameReader
-from .messages import EngineInfo, FrameReport, PipelineOptions, SourceInfo
-from .recording import Recording, timestamped_path
+from .capture import Capture
+from .clock import FrameClock
+from .images import crops_by_track, to_qimage
+from .messages import FrameReport, PipelineOptions, SourceInfo
+from .pipeline_owner import STARTUP_ERRORS, PipelineOwner
+from .recording import Recording
+from .snapshot import save_snapshot
 
 CAMERA_POLL_MS = 5
-MAX_LAG_S = 0.25  # a file this far behind its clock stops trying to catch up
-
-
-def to_qimage(frame_bgr: np.ndarray) -> QImage:
-    """BGR numpy frame -> an RGB QImage that owns a copy of the pixels."""
-    rgb = np.ascontiguousarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))
-    h, w = rgb.shape[:2]
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-
-
-def crops_by_track(result: FrameResult) -> dict[int, np.ndarray]:
-    """Track id -> its three crops as (3, 64, 64, 3) RGB, for detected faces only
-    (the pipeline's crops follow the detections, which come first in `faces`)."""
-    if result.crops is None:
-        return {}
-    crops = result.crops.numpy()
-    detected = np.flatnonzero(result.faces.missed == 0)
-    return {int(result.faces.track_ids[i]): np.ascontiguousarray(crops[i].transpose(0, 2, 3, 1)[..., ::-1])
-            for i in detected if i < len(crops)}
 
 
 class FrameWorker(QObject):
@@ -74,15 +55,12 @@ class FrameWorker(QObject):
         """`engine`: an already loaded model to use (tests share one); by default
         the first source loads `weights` here, in the worker thread."""
         super().__init__()
-        self._options = options
-        self._engine = engine
-        self._weights = weights
+        self._owner = PipelineOwner(options, engine, weights)
+        self._clock = FrameClock()
         self._timer = QTimer(self)  # moves to the worker thread with its parent
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
-        self._pipeline: FramePipeline | None = None
-        self._source: VideoSource | None = None
-        self._reader: LatestFrameReader | None = None
+        self._source: Capture | None = None
         self._recording: Recording | None = None
         self._playing = False
         self._loop = False
@@ -90,10 +68,6 @@ class FrameWorker(QObject):
         self._at_end = False  # a file was read to its end
         self._steps = 0
         self._index = -1  # index of the frame last processed
-        self._opened_at = 0.0
-        self._next_due = 0.0
-        self._last_time = 0.0
-        self._frame_dt = 0.0
         self._last_frame: np.ndarray | None = None
         self._awaiting_ack = False
         self._undisplayed: tuple[FrameResult, int, float] | None = None
@@ -103,23 +77,22 @@ class FrameWorker(QObject):
     def open_source(self, source: str | int) -> None:
         self._close_source()
         try:
-            src = VideoSource(source)
+            src = Capture(source)
         except SourceError as exc:
             self.source_failed.emit(str(exc))
             return
         try:
-            self._ensure_pipeline(self._detector_for(src.source))
-        except (FaceModelMissing, WeightsError) as exc:
-            src.release()
+            if self._owner.open_for(src.video.source):
+                self._emit_engine()
+        except STARTUP_ERRORS as exc:
+            src.close()
             self.engine_failed.emit(str(exc))
             return
-        self._source = src
-        self._reader = LatestFrameReader(src) if src.is_camera else None
-        self._index = -1
-        self._opened_at = self._next_due = time.perf_counter()
-        self._frame_dt = self._last_time = 0.0
-        self.source_opened.emit(SourceInfo(src.source, src.is_camera, src.fps, src.frame_count, src.size,
-                                           self._pipeline.detector.model))
+        self._source, self._index = src, -1
+        self._clock.start()
+        v = src.video
+        self.source_opened.emit(SourceInfo(v.source, v.is_camera, v.fps, v.frame_count, v.size,
+                                           self._owner.pipeline.detector.model))
         self.set_playing(True)
 
     @Slot(bool)
@@ -130,7 +103,7 @@ class FrameWorker(QObject):
             self._seek_to = 0
         self.playing_changed.emit(self._playing)
         if self._playing:
-            self._next_due = time.perf_counter()
+            self._clock.resync()
             self._timer.start(0)
 
     @Slot(int)
@@ -159,21 +132,13 @@ class FrameWorker(QObject):
 
     @Slot(object)
     def set_options(self, options: PipelineOptions) -> None:
-        old, self._options = self._options, options
-        if self._pipeline is None:
-            return
         try:
-            if options.device != old.device:
-                self._pipeline.set_device(self._device())
-                self._engine = self._pipeline.engine
-                self._emit_engine()
-            if self._source is not None and options.detector != old.detector:
-                self._ensure_pipeline(self._detector_for(self._source.source))
-        except (FaceModelMissing, WeightsError) as exc:
-            self._options = replace(options, device=old.device, detector=old.detector)
+            changed = self._owner.set_options(options, self._source.video.source if self._source else None)
+        except STARTUP_ERRORS as exc:
             self.error.emit(str(exc))
+            changed = True  # the device label must show the engine that is really in use
+        if changed:
             self._emit_engine()
-        self._apply_options()
 
     @Slot(str, bool)
     def start_recording(self, folder: str, with_csv: bool) -> None:
@@ -182,11 +147,11 @@ class FrameWorker(QObject):
         if self._source is None:
             self.error.emit("Nothing to record: open a camera or a video first")
             return
-        size = self._source.size if self._last_frame is None else (self._last_frame.shape[1],
-                                                                   self._last_frame.shape[0])
+        frame = self._last_frame
+        size = self._source.video.size if frame is None else (frame.shape[1], frame.shape[0])
         try:
-            self._recording = Recording(folder, self._source.fps, size, with_csv,
-                                        realtime=self._reader is not None)
+            self._recording = Recording(folder, self._source.video.fps, size, with_csv,
+                                        realtime=self._source.is_camera)
         except (RecordingError, OSError) as exc:
             self.recording_stopped.emit("", 0, str(exc))
             return
@@ -202,15 +167,7 @@ class FrameWorker(QObject):
             self.error.emit("No frame to save yet")
             return
         try:
-            folder_path = Path(folder).expanduser()
-            folder_path.mkdir(parents=True, exist_ok=True)
-            path = timestamped_path(folder_path, "c3ae-snapshot", ".png")
-            ok, png = cv2.imencode(".png", self._last_frame)
-            if not ok:
-                raise OSError("cannot encode the frame as PNG")
-            partial = path.with_name(f".{path.name}.part")  # renamed when complete: no half-written PNG
-            partial.write_bytes(png.tobytes())
-            partial.replace(path)
+            path = save_snapshot(folder, self._last_frame)
         except OSError as exc:
             self.error.emit(f"Snapshot failed: {exc}")
             return
@@ -227,9 +184,7 @@ class FrameWorker(QObject):
     def shutdown(self) -> None:
         """Finalise the recording and release everything (the window is closing)."""
         self._close_source()
-        if self._pipeline is not None:
-            self._pipeline.close()
-            self._pipeline = None
+        self._owner.close()
         self.stopped.emit()
 
     # the frame loop ------------------------------------------------------------
@@ -237,16 +192,16 @@ class FrameWorker(QObject):
         if self._source is None:
             return
         if self._seek_to is not None:
-            self._source.seek(self._seek_to)
+            self._source.video.seek(self._seek_to)
             self._seek_to = None
             self._at_end = False
-            self._pipeline.reset()
-            self._next_due = time.perf_counter()
+            self._owner.pipeline.reset()
+            self._clock.resync()
             if not self._playing:
                 self._steps = max(self._steps, 1)
         if not (self._playing or self._steps > 0):
             return
-        frame = self._reader.latest() if self._reader is not None else self._source.read()
+        frame = self._source.read()
         if frame is None:
             self._on_no_frame()
             return
@@ -261,8 +216,8 @@ class FrameWorker(QObject):
             self._schedule()
 
     def _on_no_frame(self) -> None:
-        if self._reader is not None:
-            if self._reader.lost:
+        if self._source.is_camera:
+            if self._source.lost:
                 self._lose_source("The camera stopped delivering frames (unplugged or in use by another app)")
             else:
                 self._timer.start(CAMERA_POLL_MS)
@@ -277,33 +232,26 @@ class FrameWorker(QObject):
             self.ended.emit()
 
     def _schedule(self) -> None:
-        if self._reader is not None or not self._playing:
+        if self._source.is_camera or not self._playing:
             self._timer.start(0)
             return
-        now = time.perf_counter()
-        self._next_due += 1.0 / self._source.fps
-        if self._next_due < now - MAX_LAG_S:  # slower than real time: go frame by frame
-            self._next_due = now
-        self._timer.start(max(0, int((self._next_due - now) * 1000)))
+        self._timer.start(self._clock.delay_ms(self._source.video.fps))
 
     def _process(self, frame: np.ndarray) -> None:
-        result = self._pipeline.process(frame)
-        now = time.perf_counter()
-        if self._reader is not None:
+        pipeline = self._owner.pipeline
+        result = pipeline.process(frame)
+        if self._source.is_camera:
             self._index += 1
-            time_s = now - self._opened_at
+            time_s = self._clock.elapsed()
         else:
-            self._index = self._source.position - 1
-            time_s = self._index / self._source.fps
-        if self._last_time > 0:  # average the interval, not the rate, so one hiccup cannot spike it
-            dt = now - self._last_time
-            self._frame_dt = dt if self._frame_dt == 0 else 0.9 * self._frame_dt + 0.1 * dt
-        self._last_time = now
+            self._index = self._source.video.position - 1
+            time_s = self._index / self._source.video.fps
+        if self._playing:  # a frame stepped to while paused says nothing about the rate
+            self._clock.frame_done()
         self._last_frame = result.frame
         if self._recording is not None:
             try:
-                self._recording.write(result.frame, self._index, time_s, result.faces,
-                                      self._pipeline.engine.trained)
+                self._recording.write(result.frame, self._index, time_s, result.faces, pipeline.engine.trained)
             except RecordingError as exc:
                 self._end_recording(str(exc))
         self._offer(result, self._index, time_s)
@@ -316,46 +264,12 @@ class FrameWorker(QObject):
         self._awaiting_ack = True
         recorded = self._recording.frames if self._recording is not None else -1
         self.frame_ready.emit(FrameReport(to_qimage(result.frame), index, time_s, result.faces,
-                                          result.timings, self._pipeline.engine.trained, self.fps,
+                                          result.timings, self._owner.pipeline.engine.trained, self._clock.fps,
                                           recorded, crops_by_track(result)))
 
-    @property
-    def fps(self) -> float:
-        """Frames processed per second, averaged over the last ~10 frames."""
-        return 1.0 / self._frame_dt if self._frame_dt > 0 else 0.0
-
     # helpers ---------------------------------------------------------------------
-    def _device(self) -> str | None:
-        return None if self._options.device == "auto" else self._options.device
-
-    def _detector_for(self, source: str | int) -> str:
-        return default_model_for(source) if self._options.detector == "auto" else self._options.detector
-
-    def _ensure_pipeline(self, model: str) -> None:
-        if self._pipeline is not None and self._pipeline.detector.model == model:
-            self._pipeline.reset()
-            return
-        pipeline = FramePipeline(detector_model=model, weights=self._weights, device=self._device(),
-                                 engine=self._engine)
-        if self._pipeline is not None:
-            self._pipeline.close()
-        self._pipeline = pipeline
-        self._engine = pipeline.engine
-        self._apply_options()
-        self._emit_engine()
-
-    def _apply_options(self) -> None:
-        if self._pipeline is None:
-            return
-        o = self._options
-        self._pipeline.min_score, self._pipeline.min_size = o.min_score, o.min_size
-        self._pipeline.smoothing, self._pipeline.show_bars, self._pipeline.keep_crops = \
-            o.smoothing, o.show_bars, o.debug
-
     def _emit_engine(self) -> None:
-        engine = self._pipeline.engine
-        self.engine_ready.emit(EngineInfo(engine.trained, engine.status, engine.device.type,
-                                          torch.cuda.is_available()))
+        self.engine_ready.emit(self._owner.engine_info())
 
     def _end_recording(self, error: str) -> None:
         if self._recording is None:
@@ -371,11 +285,9 @@ class FrameWorker(QObject):
     def _close_source(self) -> None:
         self._timer.stop()
         self._end_recording("")
-        if self._reader is not None:
-            self._reader.stop()
-        elif self._source is not None:
-            self._source.release()
-        self._reader = self._source = None
+        if self._source is not None:
+            self._source.close()
+        self._source = None
         self._seek_to, self._steps, self._undisplayed, self._at_end = None, 0, None, False
         self._last_frame = None
         if self._playing:

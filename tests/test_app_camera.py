@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-import app.worker
+import app.capture
 from app.capture import LatestFrameReader
 
 TIMEOUT = 30_000
@@ -48,7 +48,7 @@ def test_reader_keeps_only_the_newest_frame():
 
 
 def test_lost_camera_mid_recording_leaves_a_playable_file(qtbot, make_window, monkeypatch):
-    monkeypatch.setattr(app.worker, "VideoSource", lambda source: FakeCamera(source, frames=90, fps=30.0))
+    monkeypatch.setattr(app.capture, "VideoSource", lambda source: FakeCamera(source, frames=90, fps=30.0))
     window = make_window()
     window.open_source(0)
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)

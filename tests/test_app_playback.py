@@ -93,7 +93,7 @@ def test_settings_reach_the_pipeline_and_are_remembered(qtbot, make_window, synt
     panel.debug.setChecked(True)
 
     def applied() -> bool:
-        p = window.worker._pipeline  # read-only peek from the test: the worker owns it
+        p = window.worker._owner.pipeline  # read-only peek from the test: the worker owns it
         return (p is not None and p.detector.model == "short" and abs(p.min_score - 0.7) < 1e-6
                 and p.min_size == 24 and abs(p.smoothing - 0.5) < 1e-6 and p.keep_crops)
 

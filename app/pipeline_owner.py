@@ -1,0 +1,91 @@
+"""The worker's engine lifecycle: which pipeline exists, on which device, with which options.
+
+Qt-free, so the worker keeps only playback and back-pressure; the pipeline is
+built lazily (the first source loads the model, in the worker thread) and
+rebuilt only when the detector range really changes.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from c3ae.detect import default_model_for
+from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine, WeightsError
+from c3ae.face_models import FaceModelMissing
+from c3ae.pipeline import FramePipeline
+
+from .messages import EngineInfo, PipelineOptions
+
+STARTUP_ERRORS = (FaceModelMissing, WeightsError)  # what a missing or bad model raises
+
+
+class PipelineOwner:
+    """Holds the `FramePipeline` for the current source and applies option changes to it."""
+
+    def __init__(self, options: PipelineOptions, engine: AgeEngine | None = None,
+                 weights: Path | str | None = DEFAULT_WEIGHTS) -> None:
+        """`engine`: an already loaded model to share (tests); else `weights` is loaded on first use."""
+        self.options = options
+        self.pipeline: FramePipeline | None = None
+        self._engine = engine
+        self._weights = weights
+
+    def open_for(self, source: str | int) -> bool:
+        """Make the pipeline ready for a new `source`; True when a new engine was built.
+        Raises one of STARTUP_ERRORS when the face model or the weights cannot load."""
+        model = self._detector_for(source)
+        if self.pipeline is not None and self.pipeline.detector.model == model:
+            self.pipeline.reset()
+            return False
+        pipeline = FramePipeline(detector_model=model, weights=self._weights, device=self._device(),
+                                 engine=self._engine)
+        self.close()
+        self.pipeline = pipeline
+        self._engine = pipeline.engine
+        self._apply()
+        return True
+
+    def set_options(self, options: PipelineOptions, source: str | int | None) -> bool:
+        """Apply `options`; True when the engine changed (device or detector). On a
+        failure the previous device and detector are kept and the error is raised."""
+        old, self.options = self.options, options
+        if self.pipeline is None:
+            return False
+        changed = False
+        try:
+            if options.device != old.device:
+                self.pipeline.set_device(self._device())
+                self._engine = self.pipeline.engine
+                changed = True
+            if source is not None and options.detector != old.detector:
+                changed = self.open_for(source) or changed
+        except STARTUP_ERRORS:
+            self.options = replace(options, device=old.device, detector=old.detector)
+            raise
+        finally:
+            self._apply()
+        return changed
+
+    def engine_info(self) -> EngineInfo:
+        engine = self.pipeline.engine
+        return EngineInfo(engine.trained, engine.status, engine.device.type, torch.cuda.is_available())
+
+    def close(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.close()
+            self.pipeline = None
+
+    def _device(self) -> str | None:
+        return None if self.options.device == "auto" else self.options.device
+
+    def _detector_for(self, source: str | int) -> str:
+        return default_model_for(source) if self.options.detector == "auto" else self.options.detector
+
+    def _apply(self) -> None:
+        if self.pipeline is None:
+            return
+        o, p = self.options, self.pipeline
+        p.min_score, p.min_size, p.smoothing, p.show_bars, p.keep_crops = \
+            o.min_score, o.min_size, o.smoothing, o.show_bars, o.debug
