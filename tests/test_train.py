@@ -77,8 +77,10 @@ def test_train_end_to_end_resume_and_export(tiny_dataset):
     assert first["epochs"] == 1 and np.isfinite(first["best_val_mae"])
     assert (t / "run" / "last.pt").is_file() and (t / "run" / "best.pt").is_file()
     second = train.main(common + ["--epochs", "2", "--resume", str(t / "run" / "last.pt"),
-                                  "--export", str(t / "w" / "c3ae.pt")])
+                                  "--export", str(t / "w" / "c3ae.pt"), "--keep", str(t / "kept")])
     assert second["epochs"] == 2
+    kept = torch.load(t / "kept" / "last.pt", weights_only=False)
+    assert kept["epoch"] == 2 and (t / "kept" / "log.jsonl").is_file()
     log = [json.loads(line) for line in (t / "run" / "log.jsonl").read_text().splitlines()]
     assert [e["epoch"] for e in log] == [1, 2] and all("mae" in e for e in log)
     engine = AgeEngine(t / "w" / "c3ae.pt", device="cpu", warmup=False)
@@ -93,3 +95,50 @@ def test_train_end_to_end_resume_and_export(tiny_dataset):
     _, d = engine.predict(crops)
     _, d_mirror = engine.predict(crops.flip(-1))
     np.testing.assert_allclose(flipped.predict(crops)[1], (d + d_mirror) / 2, atol=1e-5)
+
+
+def test_group_labels_train_with_robust_augmentation_from_shipped_like_weights(tiny_dataset, tmp_path):
+    """FairFace-style group labels go through the interval loss; --init starts from TorchScript weights."""
+    t = tiny_dataset
+    ff = tmp_path / "ff"
+    (ff / "train").mkdir(parents=True)
+    (ff / "val").mkdir()
+    rows = ["file,age,gender,race,service_test"]
+    rng = np.random.default_rng(1)
+    for k in range(24):
+        sub = "val" if k % 6 == 0 else "train"
+        cv2.imwrite(str(ff / sub / f"{k}.jpg"), rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
+        rows.append(f"{sub}/{k}.jpg,{['10-19', '20-29', 'more than 70'][k % 3]},Male,White,TRUE")
+    (ff / "labels.csv").write_text("\n".join(rows) + "\n")
+    records, _, _ = data.load_datasets(t / "utk", None, ff)
+    fair = [r for r in records if r.span]
+    split = {**data.make_split([r for r in records if not r.span]), **data.make_fairface_split(fair)}
+    data.write_split(split, t / "split2.csv")
+    box = np.array([12, 12, 52, 52], np.float32)
+    kps = make_faces([tuple(box)]).keypoints[0]
+    save_cache({r.hash: {"n_faces": 1, "pad": 0.0, "box": box, "keypoints": kps, "score": 0.9, "shape": (64, 64)}
+                for r in records}, t / "det2.npz")
+    from c3ae.model import C3AE
+    from c3ae.weights import export
+
+    export(C3AE(channels=8, use_se=False), t / "init.pt", trained=False, config={})
+    summary = train.main(["--utkface", str(t / "utk"), "--aaf", "", "--fairface", str(ff), "--split",
+                          str(t / "split2.csv"), "--cache", str(t / "det2.npz"), "--out", str(t / "run2"),
+                          "--batch-size", "4", "--workers", "0", "--warmup", "2", "--channels", "8",
+                          "--epochs", "1", "--robust", "--init", str(t / "init.pt")])
+    entry = summary["history"][0]
+    assert np.isfinite(entry["train_loss"]) and 0.0 <= entry["inside_group"] <= 1.0
+    assert set(entry["inside_per_group"]) <= {"10-19", "20-29", "70-89"}
+
+
+def test_degradations_are_seeded_and_keep_the_image_shape():
+    from c3ae.training.augment import ROBUST, degrade
+
+    img = np.random.default_rng(0).integers(0, 256, (120, 100, 3), dtype=np.uint8)
+    faces = make_faces([(20, 20, 80, 100)])
+    cfg = AugmentConfig(**{**ROBUST, **{k: 1.0 for k in ROBUST if k.startswith("p_")}})
+    a = degrade(img, faces, np.random.default_rng(5), cfg)
+    b = degrade(img, faces, np.random.default_rng(5), cfg)
+    assert a.shape == img.shape and a.dtype == np.uint8 and np.array_equal(a, b)
+    assert np.abs(a.astype(int) - img).mean() > 5
+    assert np.array_equal(degrade(img, faces, np.random.default_rng(5), AugmentConfig()), img)

@@ -156,7 +156,7 @@ def val_metrics(pred: np.ndarray, records: list[Record]) -> dict:
         high = np.array([r.high for r in records])
         inside = (pred >= low) & (pred < high)
         out["inside_group"] = float(inside[~exact].mean())
-        out["inside_per_group"] = {f"{lo:g}-{hi:g}": float(inside[~exact & (low == lo)].mean())
+        out["inside_per_group"] = {f"{lo:g}-{hi - 1:g}": float(inside[~exact & (low == lo)].mean())
                                    for lo, hi in sorted({(r.low, r.high) for r in records if r.span})}
     return out
 
@@ -198,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when present)")
     p.add_argument("--resume", default=None, help="checkpoint to continue from (e.g. runs/main/last.pt)")
     p.add_argument("--export", default=None, help="export best.pt as TorchScript here at the end")
+    p.add_argument("--keep", default=None, help="also copy last.pt/best.pt here after every epoch: a folder "
+                   "that outlives the machine (a mounted volume, a synced folder), for --resume on another one")
     p.add_argument("--max-steps", type=int, default=0, help="stop after N steps (smoke tests)")
     return p
 
@@ -315,6 +317,8 @@ def main(argv: list[str] | None = None) -> dict:
         if improved:
             torch.save(ckpt, out / "best.tmp")
             os.replace(out / "best.tmp", out / "best.pt")
+        if args.keep:
+            keep_checkpoints(out, Path(args.keep), improved)
         if args.max_steps and step >= args.max_steps:
             break
 
@@ -326,6 +330,17 @@ def main(argv: list[str] | None = None) -> dict:
         digest = export_checkpoint(out / "best.pt", Path(args.export))
         print(f"exported {args.export} sha256 {digest}")
     return summary
+
+
+def keep_checkpoints(out: Path, keep: Path, improved: bool) -> None:
+    """Copy the run's checkpoints (atomically) to a folder that outlives this machine."""
+    import shutil
+
+    keep.mkdir(parents=True, exist_ok=True)
+    for name in ("last.pt", "best.pt") if improved else ("last.pt",):
+        shutil.copyfile(out / name, keep / (name + ".tmp"))
+        os.replace(keep / (name + ".tmp"), keep / name)
+    shutil.copyfile(out / "log.jsonl", keep / "log.jsonl")
 
 
 def load_init(path: Path) -> dict:
