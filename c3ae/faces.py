@@ -28,6 +28,10 @@ class Faces:
     `ages_smoothed`/`dists_smoothed` the tracker's temporal fusion, and `missed`
     counts frames since the detector last saw the face (0 = detected now; >0 =
     a track coasting through a missed detection so its label does not blink).
+    `ages_low`/`ages_high` bound the shown `ages_smoothed` (NaN until the track
+    has enough frames), `quality` is this detection's quality in [0, 1] (NaN
+    for a carried track) and `uncertain` marks a track whose recent evidence is
+    poor (small, blurred, turned or cut faces; see c3ae.quality).
     """
 
     boxes: np.ndarray  # (N, 4) float32 x1, y1, x2, y2
@@ -39,6 +43,10 @@ class Faces:
     ages_smoothed: np.ndarray = field(default=None)  # (N,) float32
     dists_smoothed: np.ndarray = field(default=None)  # (N, 12) float32
     missed: np.ndarray = field(default=None)  # (N,) int32
+    ages_low: np.ndarray = field(default=None)  # (N,) float32
+    ages_high: np.ndarray = field(default=None)  # (N,) float32
+    quality: np.ndarray = field(default=None)  # (N,) float32
+    uncertain: np.ndarray = field(default=None)  # (N,) bool
 
     def __post_init__(self) -> None:
         n = len(self.boxes)
@@ -52,6 +60,10 @@ class Faces:
             "ages_smoothed": lambda: _nan(n),
             "dists_smoothed": lambda: _nan(n, N_BINS),
             "missed": lambda: np.zeros(n, np.int32),
+            "ages_low": lambda: _nan(n),
+            "ages_high": lambda: _nan(n),
+            "quality": lambda: _nan(n),
+            "uncertain": lambda: np.zeros(n, bool),
         }
         for name, make in defaults.items():
             if getattr(self, name) is None:

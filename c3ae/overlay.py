@@ -1,11 +1,21 @@
 """Draw faces onto a frame: `annotate(frame, faces) -> frame`.
 
-Each face gets its box, track ID, smoothed age and a small bar chart of the
-12-bin two-point distribution. Sizes scale with the frame height so labels
-stay legible from 360p to 1080p, and every element is placed so that it stays
-inside the frame. With untrained weights no age is shown at all.
+Each face gets its box, a label with track ID, shown age and band ("#3 29 y
+(25-34)", "#3 ..." until the track has enough frames, "?" when its evidence
+is poor) and a small bar chart of its fused 12-bin distribution.
+
+Layout: labels and charts never cover another face or another label. Faces
+are laid out largest first; each label tries the spots around its box
+(above, below, beside) at full, then smaller text; only when none is free
+does it shrink to the bare age inside its own box, or is left out. Charts are
+placed after all labels, beside the box or below it, full or reduced, and
+are left out when nothing is free, so a crowd gets labels only. Sizes scale
+with the frame height (legible from 360p to 4K) and everything stays inside
+the frame. With untrained weights no age is shown at all.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -17,6 +27,9 @@ _PALETTE = np.array([  # BGR, distinguishable on video
     (86, 180, 233), (230, 159, 0), (0, 158, 115), (240, 228, 66), (213, 94, 0),
     (204, 121, 167), (0, 114, 178), (120, 200, 120), (255, 140, 180), (180, 180, 255),
 ], dtype=np.int32)
+_GREY = np.array((160, 160, 160))
+
+Rect = tuple[int, int, int, int]  # x, y, w, h
 
 
 def track_colour(track_id: int) -> tuple[int, int, int]:
@@ -24,30 +37,138 @@ def track_colour(track_id: int) -> tuple[int, int, int]:
     return int(c[0]), int(c[1]), int(c[2])
 
 
-def _clamp_origin(x: float, y: float, w: int, h: int, frame_w: int, frame_h: int) -> tuple[int, int]:
-    return int(min(max(x, 0), max(frame_w - w, 0))), int(min(max(y, 0), max(frame_h - h, 0)))
+def label_text(faces: Faces, i: int, trained: bool = True) -> str:
+    """What the label of face i says (also used by the app's side panel)."""
+    tid = f"#{faces.track_ids[i]} " if faces.track_ids[i] >= 0 else ""
+    if not trained:
+        return f"{tid}age: untrained model"
+    if faces.track_ids[i] < 0:  # not tracked: the frame's own estimate
+        return f"{faces.ages[i]:.0f} y" if np.isfinite(faces.ages[i]) else "face"
+    if not np.isfinite(faces.ages_smoothed[i]):
+        return f"{tid}..."
+    mark = "?" if faces.uncertain[i] else ""
+    low, high = faces.ages_low[i], faces.ages_high[i]
+    band = f" ({low:.0f}-{high:.0f})" if np.isfinite(low) and np.isfinite(high) else ""
+    return f"{tid}{faces.ages_smoothed[i]:.0f} y{mark}{band}"
 
 
-def _label(frame: np.ndarray, text: str, box: np.ndarray, colour, scale: float, thickness: int) -> None:
-    fh, fw = frame.shape[:2]
+@dataclass
+class Placement:
+    """Where face i's label (and chart) go; None = left out for lack of room."""
+
+    text: str
+    scale: float
+    label: Rect | None
+    bars: Rect | None = None
+
+
+def _overlaps(rect: Rect, others: np.ndarray) -> bool:
+    if not len(others):
+        return False
+    x, y, w, h = rect
+    return bool(np.any((others[:, 0] < x + w) & (x < others[:, 2]) & (others[:, 1] < y + h) & (y < others[:, 3])))
+
+
+def _text_size(text: str, scale: float, thickness: int) -> tuple[int, int, int]:
+    """(w, h, baseline-to-top) of the label's filled rectangle at this scale."""
     (tw, th), base = cv2.getTextSize(text, FONT, scale, thickness)
     pad = max(2, int(3 * scale))
-    w, h = tw + 2 * pad, th + base + 2 * pad
-    y = box[1] - h if box[1] - h >= 0 else box[3]  # above the box, else below it
-    x, y = _clamp_origin(box[0], y, w, h, fw, fh)
-    cv2.rectangle(frame, (x, y), (x + w, y + h), colour, cv2.FILLED)
-    cv2.putText(frame, text, (x + pad, y + pad + th), FONT, scale, (20, 20, 20), thickness, cv2.LINE_AA)
+    return tw + 2 * pad, th + base + 2 * pad, pad + th
 
 
-def _bars(frame: np.ndarray, dist: np.ndarray, box: np.ndarray, colour, unit: float) -> None:
-    fh, fw = frame.shape[:2]
-    bar_w = max(3, int(round(4 * unit)))
+class _Room:
+    """The frame's free space: face boxes and placed rectangles are taken."""
+
+    def __init__(self, boxes: np.ndarray, frame_w: int, frame_h: int) -> None:
+        self.boxes = boxes  # (N, 4) xyxy
+        self.placed = np.zeros((0, 4))
+        self.fw, self.fh = frame_w, frame_h
+
+    def free(self, rect: Rect, inside: int | None = None) -> bool:
+        """Inside the frame and clear of every face (but face `inside`) and placed rectangle."""
+        x, y, w, h = rect
+        if x < 0 or y < 0 or x + w > self.fw or y + h > self.fh:
+            return False
+        boxes = self.boxes if inside is None else np.delete(self.boxes, inside, axis=0)
+        return not _overlaps(rect, boxes) and not _overlaps(rect, self.placed)
+
+    def take(self, rect: Rect) -> None:
+        x, y, w, h = rect
+        self.placed = np.vstack([self.placed, [x, y, x + w, y + h]])
+
+    def clamp(self, x: float, y: float, w: int, h: int) -> Rect:
+        return int(min(max(x, 0), max(self.fw - w, 0))), int(min(max(y, 0), max(self.fh - h, 0))), w, h
+
+
+def _label_spots(box: np.ndarray, w: int, h: int, gap: int) -> list[tuple[float, float]]:
+    x1, y1, x2, y2 = box
+    return [(x1, y1 - h - gap), (x1, y2 + gap), (x2 - w, y1 - h - gap), (x2 - w, y2 + gap),
+            (x2 + gap, y1), (x1 - w - gap, y1), (x2 + gap, y2 - h), (x1 - w - gap, y2 - h)]
+
+
+def layout(faces: Faces, frame_shape: tuple[int, ...], texts: list[str], *, bars: bool = True) -> list[Placement]:
+    """Place every face's label and chart without covering other faces or labels."""
+    fh, fw = frame_shape[:2]
+    unit = max(fh, 240) / 720.0  # 1.0 at 720p
+    scale = max(0.45, 0.6 * unit)
+    thickness = max(1, int(round(unit)))
+    gap = max(1, int(2 * unit))
+    room = _Room(faces.boxes.astype(np.float64), fw, fh)
+    out = [Placement(t, scale, None) for t in texts]
+    for i in np.argsort(-faces.sizes, kind="stable"):
+        out[i] = _place_label(room, faces.boxes[i], int(i), texts[i], scale, thickness, gap)
+    if bars:
+        chart_w = 12 * max(3, int(round(4 * unit))) + 13 * max(1, int(round(unit)))
+        for i in np.argsort(-faces.sizes, kind="stable"):
+            out[i].bars = _place_bars(room, faces.boxes[i], chart_w, unit, gap)
+    return out
+
+
+def _place_label(room: _Room, box: np.ndarray, i: int, text: str, scale: float, thickness: int,
+                 gap: int) -> Placement:
+    for s in (scale, 0.8 * scale, 0.65 * scale):
+        w, h, _ = _text_size(text, s, thickness)
+        for x, y in _label_spots(box, w, h, gap):
+            rect = room.clamp(x, y, w, h)
+            if room.free(rect):
+                room.take(rect)
+                return Placement(text, s, rect)
+    short = text.split(" y")[0].split(" ")[-1]  # the bare age (or "...")
+    s = 0.65 * scale
+    w, h, _ = _text_size(short, s, thickness)
+    x1, y1, x2, y2 = box
+    rect = room.clamp(x1 + gap, y1 + gap, w, h)  # inside its own box: covers only its own face
+    if x2 - x1 >= w + 2 * gap and y2 - y1 >= h + 2 * gap and room.free(rect, i):
+        room.take(rect)
+        return Placement(short, s, rect)
+    return Placement(text, scale, None)
+
+
+def _place_bars(room: _Room, box: np.ndarray, chart_w: int, unit: float, gap: int) -> Rect | None:
+    x1, y1, x2, y2 = box
+    full_h = int(max(24 * unit, min(0.6 * (y2 - y1), 60 * unit)))
+    for w, h in ((chart_w, full_h), (int(chart_w * 0.6), int(max(16 * unit, full_h * 0.6)))):
+        for x, y in ((x2 + gap, y1), (x1 - w - gap, y1), (x2 + gap, y2 - h), (x1 - w - gap, y2 - h),
+                     (x1, y2 + gap), (x2 - w, y2 + gap)):
+            rect = room.clamp(x, y, w, h)
+            if room.free(rect):
+                room.take(rect)
+                return rect
+    return None
+
+
+def _draw_label(frame: np.ndarray, p: Placement, colour, thickness: int) -> None:
+    x, y, w, h = p.label
+    _, _, baseline_y = _text_size(p.text, p.scale, thickness)
+    pad = max(2, int(3 * p.scale))
+    cv2.rectangle(frame, (x, y), (x + w - 1, y + h - 1), colour, cv2.FILLED)
+    cv2.putText(frame, p.text, (x + pad, y + baseline_y), FONT, p.scale, (20, 20, 20), thickness, cv2.LINE_AA)
+
+
+def _draw_bars(frame: np.ndarray, dist: np.ndarray, rect: Rect, colour, unit: float) -> None:
+    x, y, w, h = rect
     gap = max(1, int(round(unit)))
-    w = 12 * bar_w + 11 * gap + 2 * gap
-    h = int(max(24 * unit, min(0.6 * (box[3] - box[1]), 60 * unit)))
-    margin = max(2, int(4 * unit))
-    x = box[2] + margin if box[2] + margin + w <= fw else box[0] - margin - w  # right, else left
-    x, y = _clamp_origin(x, box[1], w, h, fw, fh)
+    bar_w = max(1, (w - 13 * gap) // 12)
     roi = frame[y:y + h, x:x + w]
     roi[:] = (roi * 0.45).astype(np.uint8)  # darkened backdrop keeps bars readable on any scene
     peak = float(np.nanmax(dist)) if np.isfinite(dist).any() else 1.0
@@ -60,27 +181,23 @@ def _bars(frame: np.ndarray, dist: np.ndarray, box: np.ndarray, colour, unit: fl
 def annotate(frame: np.ndarray, faces: Faces, *, trained: bool = True, show_bars: bool = True) -> np.ndarray:
     """Draw every face onto `frame` in place and return it."""
     fh, fw = frame.shape[:2]
-    unit = max(fh, 240) / 720.0  # 1.0 at 720p
+    unit = max(fh, 240) / 720.0
     thickness = max(1, int(round(2 * unit)))
-    font_scale = max(0.45, 0.6 * unit)
-    for i in range(len(faces)):
+    texts = [label_text(faces, i, trained) for i in range(len(faces))]
+    places = layout(faces, frame.shape, texts, bars=show_bars and trained)
+    for i, p in enumerate(places):
         box = faces.boxes[i]
         colour = track_colour(faces.track_ids[i])
+        if faces.uncertain[i]:  # poor evidence: a washed-out colour
+            colour = tuple(int(c) for c in (np.array(colour) + _GREY) // 2)
         p1 = (int(np.clip(box[0], 0, fw - 1)), int(np.clip(box[1], 0, fh - 1)))
         p2 = (int(np.clip(box[2], 0, fw - 1)), int(np.clip(box[3], 0, fh - 1)))
         cv2.rectangle(frame, p1, p2, colour, thickness if faces.missed[i] == 0 else 1, cv2.LINE_AA)
-        age = faces.ages_smoothed[i] if np.isfinite(faces.ages_smoothed[i]) else faces.ages[i]
-        tid = f"#{faces.track_ids[i]} " if faces.track_ids[i] >= 0 else ""
-        if not trained:
-            text = f"{tid}age: untrained model"
-        elif np.isfinite(age):
-            text = f"{tid}{age:.0f} y"
-        else:
-            text = tid.strip() or "face"
-        _label(frame, text, box, colour, font_scale, max(1, thickness - 1))
+        if p.label is not None:
+            _draw_label(frame, p, colour, max(1, int(round(unit))))
         dist = faces.dists_smoothed[i] if np.isfinite(faces.dists_smoothed[i]).all() else faces.dists[i]
-        if show_bars and trained and np.isfinite(dist).all():
-            _bars(frame, dist, box, colour, unit)
+        if p.bars is not None and np.isfinite(dist).all():
+            _draw_bars(frame, dist, p.bars, colour, unit)
     return frame
 
 

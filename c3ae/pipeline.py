@@ -2,6 +2,12 @@
 
 Used by both the desktop app's worker thread and headless annotation, so the
 two can never disagree. Each stage is timed, for the status bar and benches.
+
+The detector passes faces down to `WEAK_SCORE`; only those above `min_score`
+start tracks, the weaker ones can only keep an existing track alive (a face
+half covered by a hand), as in ByteTrack. Given frame indices, `process`
+keeps the tracker's state per frame, so a player that steps or seeks back
+gets the same tracks and ages as the first pass.
 """
 from __future__ import annotations
 
@@ -17,8 +23,9 @@ from .crops import face_crops
 from .detect import DEFAULT_MIN_SCORE, FaceDetector
 from .engine import DEFAULT_WEIGHTS, AgeEngine
 from .faces import Faces
-from .track import FaceTracker
+from .track import FaceTracker, StateHistory
 
+WEAK_SCORE = 0.3  # detections from here up may continue a track
 UNTRAINED_BANNER = "UNTRAINED MODEL - ages are not shown (weights/c3ae.pt missing or untrained)"
 
 
@@ -31,27 +38,32 @@ class FrameResult:
 
 
 class FramePipeline:
-    """Stateful per stream (tracker, detector clock); call `reset()` after a seek."""
+    """Stateful per stream (tracker, detector clock): call `reset()` for a new
+    source, and pass `frame_index` to `process` for files that can seek."""
 
     def __init__(self, *, detector_model: str = "short", video: bool = True,
                  weights: Path | str | None = DEFAULT_WEIGHTS, device: str | None = None,
                  min_score: float = DEFAULT_MIN_SCORE, min_size: float = 0.0,
                  smoothing: float = 0.85, show_bars: bool = True, keep_crops: bool = False,
                  engine: AgeEngine | None = None) -> None:
-        self.detector = FaceDetector(detector_model, video=video, min_score=min_score, min_size=min_size)
+        self.detector = FaceDetector(detector_model, video=video, min_score=min(WEAK_SCORE, min_score),
+                                     min_size=min_size)
         self.engine = engine or AgeEngine(weights, device=device)
-        self.tracker = FaceTracker(smoothing=smoothing)
+        self.tracker = FaceTracker(smoothing=smoothing, high_score=min_score)
+        self.history = StateHistory()
+        self._last_index: int | None = None
         self.show_bars = show_bars
         self.keep_crops = keep_crops
 
     # live-adjustable options -------------------------------------------------
     @property
     def min_score(self) -> float:
-        return self.detector.min_score
+        return self.tracker.high_score
 
     @min_score.setter
     def min_score(self, value: float) -> None:
-        self.detector.min_score = float(value)
+        self.tracker.high_score = float(value)
+        self.detector.min_score = min(WEAK_SCORE, float(value))
 
     @property
     def min_size(self) -> float:
@@ -74,10 +86,25 @@ class FramePipeline:
         self.engine = AgeEngine(self.engine.weights, device=device)
 
     def reset(self) -> None:
+        """Forget tracks and their per-frame history (a new source)."""
         self.tracker.reset()
+        self.history.clear()
+        self._last_index = None
+
+    def _rewind(self, frame_index: int) -> None:
+        """Before a frame that does not follow the last one: continue from the
+        state the first pass had after the frame before it, or from nothing."""
+        if self._last_index is None or frame_index == self._last_index + 1:
+            return
+        state = self.history.get(frame_index - 1)
+        if state is not None:
+            self.tracker.restore(state)
+        else:
+            self.tracker.reset()
 
     # -------------------------------------------------------------------------
-    def process(self, frame: np.ndarray, draw: bool = True) -> FrameResult:
+    def process(self, frame: np.ndarray, draw: bool = True, frame_index: int | None = None) -> FrameResult:
+        """Run one frame. `frame_index` (files): its position in the file, for seeking."""
         t = time.perf_counter()
         timings: dict[str, float] = {}
 
@@ -94,7 +121,12 @@ class FramePipeline:
         ages, dists = self.engine.predict(crops)
         faces = faces.replace(ages=ages, dists=dists)
         lap("infer")
-        faces = self.tracker.update(faces)
+        if frame_index is not None:
+            self._rewind(frame_index)
+        faces = self.tracker.update(faces, frame, crops, frame_index)
+        if frame_index is not None:
+            self.history.put(frame_index, self.tracker.snapshot())
+            self._last_index = frame_index
         lap("track")
         out = frame
         if draw:

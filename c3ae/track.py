@@ -1,23 +1,43 @@
-"""Track faces across frames and fuse each track's age over time.
+"""One person, one track: identity of faces across frames, and their fused age.
 
-Matching is greedy on IoU between the tracks' predicted boxes (last box plus
-a damped velocity) and the new detections, with a centroid fallback for fast
-moves. A track survives `max_missed` frames without a detection, so a label
-does not blink when the detector misses a frame; a face that appears where no
-track is gets a new ID.
+Per frame (`FaceTracker.update`):
 
-Fusion is a quality-weighted exponential moving average of the 12-bin
-distribution (and of the age): each frame's weight grows with detector score
-and face size, and `smoothing` (0 = none, 0.9 ~ last 10 frames) discounts the
-past. A still face therefore gets a steady age instead of per-frame jitter.
+1. Shot cuts (`c3ae.cuts`, from the frame's pixels) end every track, so no
+   detection is ever matched to a person from before the cut.
+2. Each track's box is predicted by a constant-velocity Kalman filter on
+   centre and size (ByteTrack's noise model: proportional to the box size).
+3. Two-stage association, after ByteTrack: confident detections (score >=
+   `high_score`) are matched first, to every track, on IoU with a centroid
+   fallback for fast moves and for tracks that coasted through a miss; then
+   the tracks still unmatched that were seen last frame take the weak
+   detections (a half-covered face) on IoU alone. A cheap appearance check
+   (hue-saturation histogram of the face crop) scales every match and vetoes
+   clearly different people, so two crossing faces do not swap.
+4. Unmatched confident detections start tracks; a track lives on through up to
+   `max_missed` frames without a detection (a hand, a microphone) and is shown
+   as carried (`missed` > 0) once it has been seen `confirm_hits` times.
+5. Each track fuses its age with `c3ae.fusion.AgeFusion` (quality-weighted,
+   band, hysteresis); `summaries()` gives one row per person.
+
+For seeking in files, `snapshot()`/`restore()` copy the whole state (cut
+detector included), and `StateHistory` keeps one snapshot per frame index, so
+stepping back replays from exactly the state of the first pass.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
+from .cuts import ShotCutDetector
 from .faces import Faces
+from .fusion import AgeFusion
+from .quality import appearance, face_quality, similarity
+
+_STD_POS, _STD_VEL = 1 / 20, 1 / 160  # ByteTrack's Kalman noise, per box size
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -31,126 +51,301 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
+class _Kalman:
+    """Constant velocity on (cx, cy, w, h); noise scales with the box, so a
+    big close-up and a small face in a crowd are filtered alike."""
+
+    _F = np.eye(8) + np.eye(8, k=4)
+    _H = np.eye(4, 8)
+
+    def __init__(self, box: np.ndarray) -> None:
+        z = self._measure(box)
+        self.x = np.r_[z, np.zeros(4)]
+        s = np.r_[z[2:], z[2:]]
+        self.P = np.diag(np.r_[2 * _STD_POS * s, 10 * _STD_VEL * s] ** 2)
+
+    @staticmethod
+    def _measure(box: np.ndarray) -> np.ndarray:
+        b = np.asarray(box, np.float64)
+        return np.r_[(b[:2] + b[2:]) / 2, np.maximum(b[2:] - b[:2], 1.0)]
+
+    @property
+    def box(self) -> np.ndarray:
+        c, wh = self.x[:2], np.maximum(self.x[2:4], 1.0)
+        return np.r_[c - wh / 2, c + wh / 2].astype(np.float32)
+
+    def predict(self, coasting: bool) -> None:
+        if coasting:  # unseen: keep drifting along, but stop growing or shrinking
+            self.x[6:] = 0.0
+        s = np.r_[self.x[2:4], self.x[2:4]]
+        q = np.diag(np.r_[_STD_POS * s, _STD_VEL * s] ** 2)
+        self.x = self._F @ self.x
+        self.P = self._F @ self.P @ self._F.T + q
+
+    def update(self, box: np.ndarray) -> None:
+        z = self._measure(box)
+        r = np.diag((_STD_POS * np.r_[self.x[2:4], self.x[2:4]]) ** 2)
+        s = self._H @ self.P @ self._H.T + r
+        k = np.linalg.solve(s, self._H @ self.P).T
+        self.x = self.x + k @ (z - self._H @ self.x)
+        self.P = self.P - k @ s @ k.T
+
+
+@dataclass(frozen=True)
+class TrackSummary:
+    """One person (track) over its whole life, for the per-person table."""
+
+    track_id: int
+    first_frame: int
+    last_frame: int  # last frame it was detected in
+    frames: int  # frames it was detected in
+    age: float
+    age_low: float
+    age_high: float
+    quality: float  # mean detection quality
+
+    def seconds(self, fps: float) -> float:
+        return (self.last_frame - self.first_frame + 1) / fps
+
+
 @dataclass
 class _Track:
     track_id: int
-    box: np.ndarray
-    keypoints: np.ndarray
+    kalman: _Kalman
+    keypoints: np.ndarray  # relative to the box centre, so a carried track's move them along
     score: float
-    velocity: np.ndarray
-    weight: float = 0.0
-    age: float = float("nan")
-    dist: np.ndarray | None = None
+    fusion: AgeFusion
+    first_frame: int
+    last_frame: int
+    look: np.ndarray | None = None
+    hits: int = 0
     missed: int = 0
 
-    def predicted_box(self) -> np.ndarray:
-        return self.box + self.velocity
+    def summary(self) -> TrackSummary:
+        age, low, high, quality = self.fusion.whole_track()
+        return TrackSummary(self.track_id, self.first_frame, self.last_frame, self.hits, age, low, high, quality)
 
 
-def observation_quality(scores: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """How much one frame's estimate counts: confident, large faces count most."""
-    return np.clip(scores, 0.05, 1.0) * np.clip(sizes / 64.0, 0.25, 1.0)
+@dataclass(frozen=True)
+class TrackerState:
+    """An opaque, self-contained copy of a tracker's state (see `FaceTracker.snapshot`)."""
+
+    tracks: list
+    finished: list
+    next_id: int
+    frame_index: int
+    cuts: ShotCutDetector
+    cut: bool
 
 
 class FaceTracker:
-    """`update(faces)` -> the same faces with track IDs and smoothed ages, plus
-    the tracks coasting through a missed detection (`missed` > 0)."""
+    """`update(faces, frame, crops)` -> the detected faces with track IDs, fused
+    ages and bands, plus the confirmed tracks carried through a miss (`missed` > 0).
 
-    def __init__(self, iou_threshold: float = 0.25, max_missed: int = 8, smoothing: float = 0.85) -> None:
-        self.iou_threshold = iou_threshold
+    `smoothing` is the fusion's per-frame decay (0 = the last frame only);
+    `high_score` the detector score a face needs to start or re-find a track.
+    """
+
+    def __init__(self, *, max_missed: int = 15, smoothing: float = 0.85, high_score: float = 0.5,
+                 min_frames: int = 5, confirm_hits: int = 3, iou_threshold: float = 0.2,
+                 min_appearance: float = 0.3, detect_cuts: bool = True) -> None:
         self.max_missed = max_missed
-        self.smoothing = smoothing
+        self.high_score = high_score
+        self.min_frames = min_frames
+        self.confirm_hits = confirm_hits
+        self.iou_threshold = iou_threshold
+        self.min_appearance = min_appearance
+        self.detect_cuts = detect_cuts
+        self._smoothing = smoothing
         self.reset()
 
+    @property
+    def smoothing(self) -> float:
+        return self._smoothing
+
+    @smoothing.setter
+    def smoothing(self, value: float) -> None:
+        self._smoothing = float(value)
+        for track in self._tracks:
+            track.fusion.decay = self._smoothing
+
     def reset(self) -> None:
-        """Forget all tracks (new source, or a seek in a file)."""
+        """Forget everything (a new source)."""
         self._tracks: list[_Track] = []
+        self._finished: list[TrackSummary] = []
         self._next_id = 1
+        self.frame_index = -1
+        self.cuts = ShotCutDetector()
+        self.cut = False  # whether the last frame started a new shot
 
-    def _match(self, faces: Faces) -> list[tuple[int, int]]:
-        if not self._tracks or not len(faces):
-            return []
-        predicted = np.stack([t.predicted_box() for t in self._tracks])
-        sim = iou_matrix(predicted, faces.boxes)
-        # centroid fallback: a fast move can leave little overlap between frames
-        pc = (predicted[:, :2] + predicted[:, 2:]) / 2
-        dc = (faces.boxes[:, :2] + faces.boxes[:, 2:]) / 2
-        track_size = np.sqrt(np.prod(np.clip(predicted[:, 2:] - predicted[:, :2], 1, None), axis=1))
-        size_ratio = faces.sizes[None, :] / track_size[:, None]
-        dist = np.linalg.norm(pc[:, None] - dc[None], axis=2) / track_size[:, None]
-        near = (dist < 1.0) & (size_ratio > 0.67) & (size_ratio < 1.5)
-        # IoU matches (1 + IoU) always beat centroid matches (< 1)
-        sim = np.where(sim >= self.iou_threshold, 1.0 + sim, np.where(near, 0.99 * (1.0 - dist), 0.0))
-        pairs = []
-        while True:
-            t, d = np.unravel_index(np.argmax(sim), sim.shape)
-            if sim[t, d] <= 0:
-                return pairs
-            pairs.append((int(t), int(d)))
-            sim[t, :] = 0
-            sim[:, d] = 0
+    # state for seeking -------------------------------------------------------
+    def snapshot(self) -> TrackerState:
+        """A copy of the whole state after the last `update` (about 2 kB per live track)."""
+        return TrackerState(copy.deepcopy(self._tracks), list(self._finished), self._next_id,
+                            self.frame_index, copy.deepcopy(self.cuts), self.cut)
 
-    def update(self, faces: Faces) -> Faces:
-        pairs = self._match(faces)
-        matched_tracks = {t for t, _ in pairs}
-        det_to_track = {d: t for t, d in pairs}
-        quality = observation_quality(faces.scores, faces.sizes)
-        ids = np.empty(len(faces), np.int64)
-        ages_s = np.full(len(faces), np.nan, np.float32)
-        dists_s = np.full((len(faces), 12), np.nan, np.float32)
-        new_tracks: list[_Track] = []
-        for d in range(len(faces)):
-            if d in det_to_track:
-                track = self._tracks[det_to_track[d]]
-                track.velocity = 0.5 * track.velocity + 0.5 * (faces.boxes[d] - track.box)
-            else:
-                track = _Track(self._next_id, faces.boxes[d], faces.keypoints[d], float(faces.scores[d]),
-                               np.zeros(4, np.float32))
-                self._next_id += 1
-                new_tracks.append(track)
-            track.box, track.keypoints = faces.boxes[d].copy(), faces.keypoints[d].copy()
-            track.score, track.missed = float(faces.scores[d]), 0
-            self._fuse(track, faces.ages[d], faces.dists[d], float(quality[d]))
-            ids[d] = track.track_id
-            ages_s[d] = track.age
-            if track.dist is not None:
-                dists_s[d] = track.dist
-        coasting = []
-        for i, track in enumerate(self._tracks):
-            if i in matched_tracks:
+    def restore(self, state: TrackerState) -> None:
+        """Continue exactly as after the frame `state` was taken at (it stays reusable)."""
+        self._tracks = copy.deepcopy(state.tracks)
+        self._finished = list(state.finished)
+        self._next_id, self.frame_index, self.cut = state.next_id, state.frame_index, state.cut
+        self.cuts = copy.deepcopy(state.cuts)
+        self.smoothing = self._smoothing
+
+    def summaries(self) -> list[TrackSummary]:
+        """One row per person seen so far: ended and live tracks that got an age (>= `min_frames`)."""
+        live = [t.summary() for t in self._tracks if t.hits >= self.min_frames]
+        return sorted(self._finished + live, key=lambda s: s.track_id)
+
+    # -------------------------------------------------------------------------
+    def update(self, faces: Faces, frame: np.ndarray | None = None, crops: torch.Tensor | None = None,
+               frame_index: int | None = None) -> Faces:
+        """Track one frame's detections. `frame` enables cut detection and the
+        border factor, `crops` (from `face_crops`) sharpness and appearance."""
+        self.frame_index = self.frame_index + 1 if frame_index is None else frame_index
+        self.cut = bool(frame is not None and self.detect_cuts and self.cuts.update(frame))
+        if self.cut:
+            self._end(list(range(len(self._tracks))))
+        for track in self._tracks:
+            track.kalman.predict(coasting=track.missed > 0)
+        quality = face_quality(faces, None if frame is None else frame.shape, crops)
+        looks = appearance(crops) if crops is not None and len(crops) == len(faces) and len(faces) else None
+
+        strong = np.flatnonzero(faces.scores >= self.high_score)
+        weak = np.flatnonzero(faces.scores < self.high_score)
+        all_tracks = list(range(len(self._tracks)))
+        pairs = self._associate(all_tracks, strong, faces, looks, fallback=True)
+        taken = {t for t, _ in pairs}
+        seen = [t for t in all_tracks if self._tracks[t].missed == 0 and t not in taken]
+        pairs += self._associate(seen, weak, faces, looks, fallback=False)
+
+        det_track = {d: t for t, d in pairs}
+        for t, d in pairs:
+            self._observe(self._tracks[t], faces, d, quality[d], looks)
+        new_index = {}
+        for d in strong:
+            if d not in det_track:
+                new_index[d] = len(self._tracks)
+                self._tracks.append(self._new_track(faces, d))
+                self._observe(self._tracks[-1], faces, d, quality[d], looks)
+        det_track.update(new_index)
+
+        matched = set(det_track.values())
+        gone = []
+        for t, track in enumerate(self._tracks):
+            if t in matched:
                 continue
             track.missed += 1
-            track.box = track.predicted_box()
-            track.velocity = track.velocity * 0.5
-            if track.missed <= self.max_missed:
-                coasting.append(track)
-        self._tracks = [t for i, t in enumerate(self._tracks) if i in matched_tracks] + coasting + new_tracks
-        out = faces.replace(track_ids=ids, ages_smoothed=ages_s, dists_smoothed=dists_s)
-        return Faces.concatenate([out, self._as_faces(coasting)])
+            if track.missed > self.max_missed or track.hits < self.confirm_hits:
+                gone.append(t)
+        kept = sorted(det_track)  # detections with a track, in detection order
+        order = [det_track[d] for d in kept]
+        carried = [t for t in range(len(self._tracks)) if t not in matched and t not in gone]
+        out = Faces.concatenate([self._as_faces(faces[np.array(kept, int)], order, quality[kept]),
+                                 self._as_faces(None, carried, None)])
+        self._end(gone)
+        return out
 
-    def _fuse(self, track: _Track, age: float, dist: np.ndarray, quality: float) -> None:
-        if not np.isfinite(age):
-            return
-        keep = self.smoothing * track.weight if track.dist is not None else 0.0
-        total = keep + quality
-        if track.dist is None:
-            track.age, track.dist = float(age), dist.astype(np.float32).copy()
-        else:
-            track.age = (keep * track.age + quality * float(age)) / total
-            track.dist = ((keep * track.dist + quality * dist) / total).astype(np.float32)
-        track.weight = total
+    def _associate(self, tracks: list[int], dets: np.ndarray, faces: Faces, looks: np.ndarray | None,
+                   fallback: bool) -> list[tuple[int, int]]:
+        """Greedy best-first matching of tracks to detections; (track, det) index pairs."""
+        if not tracks or not len(dets):
+            return []
+        predicted = np.stack([self._tracks[t].kalman.box for t in tracks]).astype(np.float64)
+        boxes = faces.boxes[dets].astype(np.float64)
+        iou = iou_matrix(predicted, boxes)
+        sim = np.where(iou >= self.iou_threshold, 1.0 + iou, 0.0)
+        if fallback:  # a fast move or a coasted prediction can leave little overlap
+            size = np.sqrt(np.prod(np.clip(predicted[:, 2:] - predicted[:, :2], 1, None), axis=1))
+            ratio = faces.sizes[dets][None, :] / size[:, None]
+            centre = np.linalg.norm((predicted[:, None, :2] + predicted[:, None, 2:]) / 2
+                                    - (boxes[None, :, :2] + boxes[None, :, 2:]) / 2, axis=2) / size[:, None]
+            missed = np.array([self._tracks[t].missed for t in tracks])[:, None]
+            reach = 1.0 + 0.1 * np.minimum(missed, 10)  # a longer coast, a wider search
+            near = (centre < reach) & (ratio > 0.67) & (ratio < 1.5)
+            sim = np.where(sim > 0, sim, np.where(near, 0.99 * (1.0 - centre / reach), 0.0))
+        if looks is not None:
+            known = [i for i, t in enumerate(tracks) if self._tracks[t].look is not None]
+            if known:
+                a = similarity(np.stack([self._tracks[tracks[i]].look for i in known]), looks[dets])
+                sim[known] = np.where(a >= self.min_appearance, sim[known] * (0.4 + 0.6 * a), 0.0)
+        pairs = []
+        while sim.size:
+            i, j = np.unravel_index(np.argmax(sim), sim.shape)
+            if sim[i, j] <= 0:
+                break
+            pairs.append((tracks[i], int(dets[j])))
+            sim[i, :] = 0
+            sim[:, j] = 0
+        return pairs
 
-    @staticmethod
-    def _as_faces(tracks: list[_Track]) -> Faces:
-        if not tracks:
+    def _new_track(self, faces: Faces, d: int) -> _Track:
+        track = _Track(self._next_id, _Kalman(faces.boxes[d]), np.zeros((6, 2), np.float32), float(faces.scores[d]),
+                       AgeFusion(decay=self._smoothing, min_frames=self.min_frames),
+                       self.frame_index, self.frame_index)
+        self._next_id += 1
+        return track
+
+    def _observe(self, track: _Track, faces: Faces, d: int, quality: float, looks: np.ndarray | None) -> None:
+        if track.hits:  # a new track's filter already starts at this box
+            track.kalman.update(faces.boxes[d])
+        box = faces.boxes[d]
+        track.keypoints = faces.keypoints[d] - (box[:2] + box[2:]) / 2
+        track.score, track.missed, track.last_frame = float(faces.scores[d]), 0, self.frame_index
+        track.hits += 1
+        track.fusion.add(faces.dists[d], quality)
+        if looks is not None:
+            look = looks[d]
+            track.look = look if track.look is None else 0.9 * track.look + 0.1 * look
+
+    def _end(self, indices: list[int]) -> None:
+        """Drop these tracks, keeping the summary of each that got an age."""
+        for t in indices:
+            if self._tracks[t].hits >= self.min_frames:
+                self._finished.append(self._tracks[t].summary())
+        drop = set(indices)
+        self._tracks = [t for i, t in enumerate(self._tracks) if i not in drop]
+
+    def _as_faces(self, detected: Faces | None, indices: list[int], quality: np.ndarray | None) -> Faces:
+        """Faces for these tracks: the detections themselves, or carried boxes when `detected` is None."""
+        if not indices:
             return Faces.empty()
-        nan12 = np.full(12, np.nan, np.float32)
-        return Faces(
-            boxes=np.stack([t.box for t in tracks]),
-            keypoints=np.stack([t.keypoints for t in tracks]),
-            scores=np.array([t.score for t in tracks]),
-            track_ids=np.array([t.track_id for t in tracks], np.int64),
-            ages_smoothed=np.array([t.age for t in tracks], np.float32),
-            dists_smoothed=np.stack([t.dist if t.dist is not None else nan12 for t in tracks]),
-            missed=np.array([t.missed for t in tracks], np.int32),
-        )
+        tracks = [self._tracks[t] for t in indices]
+        fused = {
+            "track_ids": np.array([t.track_id for t in tracks], np.int64),
+            "ages_smoothed": np.array([t.fusion.shown for t in tracks], np.float32),
+            "ages_low": np.array([t.fusion.low for t in tracks], np.float32),
+            "ages_high": np.array([t.fusion.high for t in tracks], np.float32),
+            "dists_smoothed": np.stack([t.fusion.dist for t in tracks]).astype(np.float32),
+            "uncertain": np.array([t.fusion.uncertain for t in tracks], bool),
+        }
+        if detected is not None:
+            return detected.replace(quality=np.asarray(quality, np.float32), **fused)
+        boxes = np.stack([t.kalman.box for t in tracks])
+        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+        return Faces(boxes=boxes, keypoints=np.stack([t.keypoints for t in tracks]) + centres[:, None],
+                     scores=np.array([t.score for t in tracks]),
+                     missed=np.array([t.missed for t in tracks], np.int32), **fused)
+
+
+@dataclass
+class StateHistory:
+    """Tracker snapshots by frame index, the oldest dropped beyond `capacity`.
+
+    Lets a file player step or seek back and continue from exactly the state
+    the first pass had after the previous frame (see `FramePipeline.process`)."""
+
+    capacity: int = 3000
+    _states: OrderedDict = field(default_factory=OrderedDict)
+
+    def put(self, frame_index: int, state: TrackerState) -> None:
+        self._states[frame_index] = state
+        self._states.move_to_end(frame_index)
+        while len(self._states) > self.capacity:
+            self._states.popitem(last=False)
+
+    def get(self, frame_index: int) -> TrackerState | None:
+        return self._states.get(frame_index)
+
+    def clear(self) -> None:
+        self._states.clear()

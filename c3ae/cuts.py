@@ -1,0 +1,97 @@
+"""Shot-cut detection from the frames themselves (not from the detector).
+
+A hard cut replaces the picture between two frames, so the colour content
+jumps; within a shot it drifts. Each frame is reduced to a 96x54 thumbnail
+and described by a hue-saturation histogram (brightness-free, so a fade or an
+exposure change hardly moves it) plus a coarse 8x8 grey layout. The distance
+to the previous frame is compared with an adaptive threshold: a cut must
+stand well above the recent frame-to-frame distances of this shot (busy
+shots drift more) and above an absolute floor. A pan moves the layout a
+little per frame and keeps the colours, so it stays under the threshold.
+
+Near-black frames (the middle of a fade to black) have no usable colour;
+they are skipped, and the first frame with picture again is compared with
+the last frame before the darkness, so a fade from one shot into another
+counts as one cut and a fade out and back into the same shot as none.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+_THUMB = (96, 54)
+_H_BINS, _S_BINS = 16, 4
+_DARK_V = 24  # value below which a pixel's hue is noise
+
+
+@dataclass
+class _Signature:
+    colour: np.ndarray  # (64,) hue-saturation histogram, L1 = 1
+    layout: np.ndarray  # (64,) 8x8 grey means, zero-mean unit-norm
+
+
+def _signature(frame: np.ndarray) -> _Signature | None:
+    """None for a frame with too little lit, coloured picture to compare."""
+    small = cv2.resize(frame, _THUMB, interpolation=cv2.INTER_AREA)
+    if small.ndim == 2:
+        small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
+    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+    lit = hsv[..., 2] >= _DARK_V
+    if lit.mean() < 0.15:
+        return None
+    hist = cv2.calcHist([hsv], [0, 1], lit.astype(np.uint8), [_H_BINS, _S_BINS], [0, 180, 0, 256]).ravel()
+    grey = cv2.resize(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (8, 8), interpolation=cv2.INTER_AREA)
+    layout = grey.astype(np.float32).ravel()
+    layout -= layout.mean()
+    return _Signature(hist / max(hist.sum(), 1.0), layout / max(float(np.linalg.norm(layout)), 1e-3))
+
+
+def distance(a: _Signature, b: _Signature) -> float:
+    """0 = same picture, ~1 = unrelated: colour (Hellinger) plus half the layout change."""
+    colour = float(np.sqrt(max(0.0, 1.0 - np.sqrt(a.colour * b.colour).sum())))
+    layout = 0.5 * (1.0 - float(a.layout @ b.layout))  # 0 same, 1 inverted
+    return 0.7 * colour + 0.3 * layout
+
+
+@dataclass
+class ShotCutDetector:
+    """`update(frame) -> True` on the first frame of a new shot.
+
+    `floor`: no cut below this distance, whatever the shot; `ratio`: a cut
+    stands this many times above the recent median distance; `window`:
+    frames of recent history for that median."""
+
+    floor: float = 0.25
+    ratio: float = 4.0
+    window: int = 30
+    _last: _Signature | None = None
+    _recent: deque = field(default_factory=deque)
+    _after_dark: bool = False
+
+    def reset(self) -> None:
+        self._last, self._recent, self._after_dark = None, deque(), False
+
+    def update(self, frame: np.ndarray) -> bool:
+        sig = _signature(frame)
+        if sig is None:  # dark: keep the last lit frame as the reference
+            self._after_dark = self._last is not None
+            return False
+        if self._last is None:
+            self._last = sig
+            return False
+        d = distance(self._last, sig)
+        self._last = sig
+        typical = float(np.median(self._recent)) if len(self._recent) >= 3 else 0.02
+        cut = d > max(self.floor, self.ratio * typical)
+        if self._after_dark:  # a fade in: either the same shot or a new one, never a drift
+            cut, self._after_dark = d > self.floor, False
+        if cut:
+            self._recent.clear()
+        else:
+            self._recent.append(d)
+            while len(self._recent) > self.window:
+                self._recent.popleft()
+        return cut
