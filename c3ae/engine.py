@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .crops import CROP_SCALES, CROP_SIZE, face_crops
-from .faces import Faces
+from .crops import CROP_SCALES, CROP_SIZE
+from .faces import N_BINS
 from .model import C3AE
 from .weights import DEFAULT_WEIGHTS, manifest_path, script, sha256_file
 
@@ -70,7 +70,7 @@ def untrained_model(seed: int = 0) -> torch.jit.ScriptModule:
 
 
 class AgeEngine:
-    """Crops + model. `infer(frame, faces)` fills `faces.ages` and `faces.dists`."""
+    """The model on one device: `predict(crops)` gives ages and distributions for a batch of faces."""
 
     def __init__(self, weights: Path | str | None = DEFAULT_WEIGHTS, device: str | None = None,
                  warmup: bool = True) -> None:
@@ -122,7 +122,7 @@ class AgeEngine:
         """(N, 3, 3, 64, 64) uint8 crops -> ages (N,), distributions (N, 12); one forward
         (on CPU one per `max_faces` faces)."""
         if len(crops) == 0:
-            return np.zeros(0, np.float32), np.zeros((0, 12), np.float32)
+            return np.zeros(0, np.float32), np.zeros((0, N_BINS), np.float32)
         ages, dists = [], []
         with torch.inference_mode():
             for chunk in crops.split(self.max_faces):
@@ -130,8 +130,3 @@ class AgeEngine:
                 ages.append(a)
                 dists.append(d)
         return torch.cat(ages).float().cpu().numpy(), torch.cat(dists).float().cpu().numpy()
-
-    def infer(self, frame: np.ndarray, faces: Faces) -> Faces:
-        """Ages and distributions for every face of one frame."""
-        ages, dists = self.predict(face_crops(frame, faces))
-        return faces.replace(ages=ages, dists=dists)

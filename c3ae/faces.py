@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-N_BINS = 12
+from .twopoint import BINS
+
+N_BINS = len(BINS)
 N_KEYPOINTS = 6
 KEYPOINT_NAMES = ("right_eye", "left_eye", "nose", "mouth", "right_ear", "left_ear")
 

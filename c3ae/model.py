@@ -21,9 +21,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .crops import CROP_SIZE
 from .twopoint import BINS
-
-CROP_SIZE = 64
 
 
 class SqueezeExcite(nn.Module):

@@ -3,6 +3,7 @@ import pytest
 import torch
 from synth import coordinate_frame, make_faces
 
+from c3ae.crops import face_crops
 from c3ae.engine import AgeEngine, WeightsError
 from c3ae.model import C3AE
 from c3ae.weights import export, manifest_path
@@ -37,11 +38,13 @@ def test_exported_weights_match_the_eager_model(exported):
     np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-3)
 
 
-def test_infer_fills_every_face_in_one_call(exported):
+def test_predict_answers_every_face_of_a_frame_in_one_call(exported):
     engine = AgeEngine(exported, device="cpu")
-    faces = engine.infer(coordinate_frame(), make_faces([(100, 100, 180, 180), (300, 100, 380, 180)]))
-    assert np.isfinite(faces.ages).all() and faces.dists.shape == (2, 12)
-    assert engine.infer(coordinate_frame(), faces[[]]).ages.shape == (0,)
+    faces = make_faces([(100, 100, 180, 180), (300, 100, 380, 180)])
+    ages, dists = engine.predict(face_crops(coordinate_frame(), faces))
+    assert np.isfinite(ages).all() and dists.shape == (2, 12)
+    ages, dists = engine.predict(face_crops(coordinate_frame(), faces[[]]))
+    assert ages.shape == (0,) and dists.shape == (0, 12)
 
 
 def test_without_weights_the_model_is_marked_untrained():
