@@ -11,6 +11,9 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from c3ae.faces import Faces
+from c3ae.options import PipelineOptions
+
+__all__ = ["SourceInfo", "EngineInfo", "FrameReport", "PipelineOptions"]  # the options travel by signal too
 
 
 @dataclass(frozen=True)
@@ -50,16 +53,3 @@ class FrameReport:
     fps: float  # frames processed per second (moving average)
     recorded_frames: int = -1  # frames in the current recording, -1 when not recording
     crops: dict[int, np.ndarray] = field(default_factory=dict)  # track id -> (3, 64, 64, 3) RGB
-
-
-@dataclass(frozen=True)
-class PipelineOptions:
-    """The user's processing choices, sent from the window to the worker."""
-
-    detector: str = "auto"  # 'auto' (short for cameras, full for files), 'short' or 'full'
-    device: str = "auto"  # 'auto', 'cpu' or 'cuda'
-    min_score: float = 0.5
-    min_size: float = 0.0  # pixels
-    smoothing: float = 0.85
-    show_bars: bool = True
-    debug: bool = False  # keep the three crops of each face for the debug view

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import torch
 
-from c3ae.detect import default_model_for
 from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine, WeightsError
 from c3ae.face_models import FaceModelMissing
 from c3ae.pipeline import FramePipeline
@@ -35,12 +34,10 @@ class PipelineOwner:
     def open_for(self, source: str | int) -> bool:
         """Make the pipeline ready for a new `source`; True when a new engine was built.
         Raises one of STARTUP_ERRORS when the face model or the weights cannot load."""
-        model = self._detector_for(source)
-        if self.pipeline is not None and self.pipeline.detector.model == model:
+        if self.pipeline is not None and self.pipeline.detector.model == self.options.resolved(source).detector:
             self.pipeline.reset()
             return False
-        pipeline = FramePipeline(detector_model=model, weights=self._weights, device=self._device(),
-                                 engine=self._engine)
+        pipeline = FramePipeline(self.options, source=source, weights=self._weights, engine=self._engine)
         self.close()
         self.pipeline = pipeline
         self._engine = pipeline.engine
@@ -56,7 +53,7 @@ class PipelineOwner:
         changed = False
         try:
             if options.device != old.device:
-                self.pipeline.set_device(self._device())
+                self.pipeline.set_device(options.device)
                 self._engine = self.pipeline.engine
                 changed = True
             if source is not None and options.detector != old.detector:
@@ -77,15 +74,7 @@ class PipelineOwner:
             self.pipeline.close()
             self.pipeline = None
 
-    def _device(self) -> str | None:
-        return None if self.options.device == "auto" else self.options.device
-
-    def _detector_for(self, source: str | int) -> str:
-        return default_model_for(source) if self.options.detector == "auto" else self.options.detector
-
     def _apply(self) -> None:
         if self.pipeline is None:
             return
-        o, p = self.options, self.pipeline
-        p.min_score, p.min_size, p.smoothing, p.show_bars, p.keep_crops = \
-            o.min_score, o.min_size, o.smoothing, o.show_bars, o.debug
+        self.pipeline.apply(self.options)

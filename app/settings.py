@@ -10,6 +10,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
+from c3ae.options import OptionsError
+
 from .messages import PipelineOptions
 
 ORGANIZATION = "C3AE"
@@ -47,9 +49,14 @@ class AppSettings:
 
     # processing options ------------------------------------------------------
     def options(self) -> PipelineOptions:
+        """The saved options, or the defaults when a saved value is out of range
+        (an edited or older settings file must not stop the app from starting)."""
         defaults = PipelineOptions()
-        return PipelineOptions(**{f.name: self._get(f"options/{f.name}", getattr(defaults, f.name))
-                                  for f in fields(PipelineOptions)})
+        try:
+            return PipelineOptions(**{f.name: self._get(f"options/{f.name}", getattr(defaults, f.name))
+                                      for f in fields(PipelineOptions)})
+        except OptionsError:
+            return defaults
 
     def save_options(self, options: PipelineOptions) -> None:
         for name, value in asdict(options).items():

@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 
 from c3ae.annotate import annotate_video, build_parser
-from c3ae.detect import default_model_for
+from c3ae.options import PipelineOptions, default_detector_for
 from c3ae.pipeline import FramePipeline
-from c3ae.video import VideoRecorder, VideoSource
+from c3ae.sink import ResultsSink
+from c3ae.video import VideoSource
 
 STAGES = ("decode", "detect", "crop", "infer", "track", "draw", "encode")
 
@@ -38,10 +39,10 @@ def two_face_clip(folder: Path, frames: int = 300) -> Path:
     return write_clip(folder / "two_faces_640x360.mp4", [cv2.resize(f, (640, 360)) for f in clip], fps=30)
 
 
-def run(video: Path, detector: str, device: str | None, out_dir: Path) -> None:
+def run(video: Path, detector: str, device: str, out_dir: Path) -> None:
     source = VideoSource(str(video))
-    pipeline = FramePipeline(detector_model=detector, device=device)
-    recorder = VideoRecorder(out_dir / "annotated.mp4", source.fps, source.size)
+    pipeline = FramePipeline(PipelineOptions(detector=detector, device=device))
+    recorder = ResultsSink(out_dir / "annotated.mp4", source.fps, source.size)
     per_stage = {s: [] for s in STAGES}
     faces = 0
     start = time.perf_counter()
@@ -54,8 +55,9 @@ def run(video: Path, detector: str, device: str | None, out_dir: Path) -> None:
         result = pipeline.process(frame)
         for stage, ms in result.timings.items():
             per_stage[stage].append(ms)
+        index = len(per_stage["encode"])
         t = time.perf_counter()
-        recorder.write(result.frame)
+        recorder.write(result.frame, index, index / source.fps, result.faces, pipeline.engine.trained)
         per_stage["encode"].append((time.perf_counter() - t) * 1e3)
         faces += int((result.faces.missed == 0).sum())
     elapsed = time.perf_counter() - start
@@ -74,14 +76,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("video", nargs="?")
     parser.add_argument("--detector", choices=["short", "full"])
-    parser.add_argument("--device", choices=["cpu", "cuda"])
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         video = Path(args.video) if args.video else two_face_clip(Path(tmp))
-        detector = args.detector or default_model_for(str(video))
+        detector = args.detector or default_detector_for(str(video))
         run(video, detector, args.device, Path(tmp))
         cli = [str(video), "-o", str(Path(tmp) / "annotate.mp4"), "--csv", str(Path(tmp) / "annotate.csv"),
-               "--detector", detector] + (["--device", args.device] if args.device else [])
+               "--detector", detector, "--device", args.device, "--allow-untrained"]
         summary = annotate_video(build_parser().parse_args(cli))
         print(f"  main.py annotate: {summary['fps']:.1f} FPS ({summary['frames']} frames, "
               f"{summary['faces']} faces, with CSV)")

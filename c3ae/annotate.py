@@ -1,15 +1,26 @@
 """Headless annotation: a video file in, an annotated MP4 and per-frame CSV/JSON out.
 
-    python main.py annotate INPUT -o OUTPUT.mp4 [--csv OUT.csv] [--json OUT.json]
-                   [--device cpu|cuda] [--detector short|full]
+    python main.py annotate INPUT -o OUTPUT.mp4 [--csv OUT.csv] [--json OUT.json] [--overwrite]
+                   [--device auto|cpu|cuda] [--detector auto|short|full] [--min-score 0.2..1]
+                   [--min-size 0..4096] [--smoothing 0..0.99] [--weights W] [--allow-untrained]
+                   [--no-bars] [--verbose]
 
-The output keeps the input's frame count and frame rate. Ctrl+C stops early
-and still leaves a playable video and complete CSV rows for the frames done.
+The output keeps the input's frame count and frame rate. Options, input and
+output paths are checked before any work. Ctrl+C or SIGTERM stops early and
+still leaves a playable video and the CSV rows of the frames done; even a
+killed process leaves all but the last second (see `c3ae.sink`).
+
+Exit status: 0 done; 1 the input ended before the frame count its header
+announces (the outputs hold the frames read); 2 refused or failed (the message
+says why, and what was saved); 130 after Ctrl+C, 143 after SIGTERM.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -18,29 +29,50 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .detect import DEFAULT_MIN_SCORE, default_model_for
 from .engine import DEFAULT_WEIGHTS, WeightsError
 from .face_models import FaceModelMissing
+from .options import DETECTORS, DEVICES, OptionsError, PipelineOptions, range_text
 from .pipeline import FramePipeline
-from .results_log import ResultsLog
-from .video import RecordingError, SourceError, VideoRecorder, VideoSource
+from .sink import OutputExists, ResultsSink, check_outputs
+from .video import RecordingError, SourceError, VideoSource
+
+EXIT_OK, EXIT_TRUNCATED, EXIT_ERROR = 0, 1, 2
+EXPECTED_ERRORS = (OptionsError, SourceError, WeightsError, FaceModelMissing, RecordingError)
+
+
+class UntrainedWeights(RuntimeError):
+    """The model would only produce placeholder ages and the user did not accept that."""
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     parser = parser or argparse.ArgumentParser(prog="main.py annotate", description=__doc__.splitlines()[0])
+    defaults = PipelineOptions()
     parser.add_argument("input", help="video file to annotate")
     parser.add_argument("-o", "--output", required=True, help="annotated video to write (.mp4)")
     parser.add_argument("--csv", help="per-face, per-frame results as CSV")
     parser.add_argument("--json", help="per-frame results as JSON")
-    parser.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: CUDA when available")
-    parser.add_argument("--detector", choices=["short", "full"], default=None,
-                        help="BlazeFace range model (default for files: full, finds small faces)")
+    parser.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
+    parser.add_argument("--device", choices=DEVICES, default=defaults.device, help="auto: CUDA when available")
+    parser.add_argument("--detector", choices=DETECTORS, default=defaults.detector,
+                        help="BlazeFace range model (auto for files: full, finds small faces)")
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="TorchScript C3AE weights")
-    parser.add_argument("--min-score", type=float, default=DEFAULT_MIN_SCORE, help="detection confidence")
-    parser.add_argument("--min-size", type=float, default=0.0, help="ignore faces smaller than this (px)")
-    parser.add_argument("--smoothing", type=float, default=0.85, help="temporal smoothing 0..0.99")
+    parser.add_argument("--allow-untrained", action="store_true",
+                        help="run without trained weights; the age columns are then left empty")
+    parser.add_argument("--min-score", type=float, default=defaults.min_score,
+                        help=f"detection confidence, {range_text('min_score')}")
+    parser.add_argument("--min-size", type=float, default=defaults.min_size,
+                        help=f"ignore faces smaller than this, in pixels, {range_text('min_size')}")
+    parser.add_argument("--smoothing", type=float, default=defaults.smoothing,
+                        help=f"temporal smoothing of ages, {range_text('smoothing')}")
     parser.add_argument("--no-bars", action="store_true", help="do not draw the bar charts")
+    parser.add_argument("--verbose", action="store_true", help="show the native libraries' log lines")
     return parser
+
+
+def options_from(args: argparse.Namespace) -> PipelineOptions:
+    """The pipeline options the arguments ask for; raises OptionsError when out of range."""
+    return PipelineOptions(detector=args.detector, device=args.device, min_score=args.min_score,
+                           min_size=args.min_size, smoothing=args.smoothing, show_bars=not args.no_bars)
 
 
 def _prefetched(source: VideoSource, depth: int = 4) -> Iterator:
@@ -71,84 +103,148 @@ def _prefetched(source: VideoSource, depth: int = 4) -> Iterator:
 
 
 class _BackgroundWriter:
-    """Encodes frames on one helper thread, in order; errors surface on the next call."""
+    """Writes to the sink on one helper thread, in order, so encoding overlaps
+    the model; an error surfaces on the next call."""
 
-    def __init__(self, recorder: VideoRecorder, depth: int = 4) -> None:
-        self._recorder = recorder
-        self._frames: queue.Queue = queue.Queue(maxsize=depth)
+    def __init__(self, sink: ResultsSink, depth: int = 4) -> None:
+        self._sink = sink
+        self._items: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="encode", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while (frame := self._frames.get()) is not None:
+        while (item := self._items.get()) is not None:
             if self._error is None:
                 try:
-                    self._recorder.write(frame)
+                    self._sink.write(*item)
                 except BaseException as exc:  # handed to the caller's thread
                     self._error = exc
 
-    def write(self, frame) -> None:
+    def write(self, *item) -> None:
         if self._error is not None:
             raise self._error
-        self._frames.put(frame)
+        self._items.put(item)
 
     def close(self) -> None:
-        self._frames.put(None)
+        self._items.put(None)
         self._thread.join()
-        self._recorder.close()
+        self._sink.close()
         if self._error is not None:
             raise self._error
+
+
+@contextlib.contextmanager
+def _stop_requests() -> Iterator[list[int]]:
+    """Ctrl+C (SIGINT) and SIGTERM (kill, timeout, systemd, docker) both ask the
+    loop to stop after the current frame: the list receives the signal numbers,
+    and the outputs are finalised as after the last frame."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield received
+        return
+    previous = {sig: signal.signal(sig, lambda signum, _frame: received.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _native_logs_silenced(verbose: bool) -> Iterator[None]:
+    """TFLite, absl and FFmpeg log to file descriptor 2 behind Python's back. For
+    the run, point it at /dev/null and give Python's own stderr (our messages,
+    the progress bar, a real traceback) a private copy of the terminal."""
+    if verbose:
+        yield
+        return
+    previous = sys.stderr
+    try:
+        python_writes_fd2 = previous.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # e.g. captured by a test runner
+        python_writes_fd2 = False
+    previous.flush()
+    saved = os.dup(2)
+    if python_writes_fd2:
+        sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        if sys.stderr is not previous:
+            sys.stderr.close()
+            sys.stderr = previous
 
 
 def annotate_video(args: argparse.Namespace) -> dict:
-    """Run the pipeline over every frame; returns a summary (frames, faces, fps)."""
-    source = VideoSource(args.input)
-    if source.is_camera:
-        source.release()
-        raise SourceError("annotate works on video files; use the app for cameras")
-    pipeline = FramePipeline(detector_model=args.detector or default_model_for(args.input),
-                             weights=args.weights, device=args.device, min_score=args.min_score,
-                             min_size=args.min_size, smoothing=args.smoothing, show_bars=not args.no_bars)
-    writer = _BackgroundWriter(VideoRecorder(args.output, source.fps, source.size))
-    log = ResultsLog(args.csv, args.json)
-    frames = faces_total = 0
-    interrupted = False
-    start = time.perf_counter()
-    try:
-        with tqdm(total=source.frame_count or None, unit="frame", desc="annotate", file=sys.stderr) as bar:
-            for frame in _prefetched(source):
-                result = pipeline.process(frame)
-                writer.write(result.frame)
-                log.write(frames, frames / source.fps, result.faces, pipeline.engine.trained)
-                faces_total += int((result.faces.missed == 0).sum())
-                frames += 1
-                bar.update(1)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
+    """Run the pipeline over every frame; returns a summary (frames, faces, fps, ...).
+    Raises one of EXPECTED_ERRORS (or UntrainedWeights) with a message for the user."""
+    options = options_from(args)
+    outputs = (args.output, args.csv, args.json)
+    with contextlib.ExitStack() as cleanup, _stop_requests() as stop:
+        source = cleanup.enter_context(VideoSource(args.input))
+        if source.is_camera:
+            raise SourceError("annotate works on video files; use the app for cameras")
+        check_outputs(outputs, inputs=[args.input], overwrite=args.overwrite)
+        pipeline = FramePipeline(options, source=args.input, weights=args.weights)
+        cleanup.callback(pipeline.close)
+        trained = pipeline.engine.trained
+        if not trained and not args.allow_untrained:
+            raise UntrainedWeights(f"{pipeline.engine.status}: its ages would be placeholders. Restore or "
+                                   f"train the weights (README), or pass --allow-untrained to write the "
+                                   f"video with empty age columns")
+        sink = ResultsSink(args.output, source.fps, source.size, csv_path=args.csv, json_path=args.json,
+                           inputs=[args.input], overwrite=args.overwrite)
+        writer = _BackgroundWriter(sink)
+        frames = faces_total = 0
+        start = time.perf_counter()
         try:
-            writer.close()
+            with tqdm(total=source.frame_count or None, unit="frame", desc="annotate", file=sys.stderr) as bar:
+                for frame in _prefetched(source):
+                    if stop:
+                        break
+                    result = pipeline.process(frame)
+                    writer.write(result.frame, frames, frames / source.fps, result.faces, trained)
+                    faces_total += int((result.faces.missed == 0).sum())
+                    frames += 1
+                    bar.update(1)
         finally:
-            log.close()
-            source.release()
-            pipeline.close()
-    elapsed = time.perf_counter() - start
-    return {"frames": frames, "faces": faces_total, "fps": frames / max(elapsed, 1e-9),
-            "seconds": elapsed, "interrupted": interrupted, "trained": pipeline.engine.trained,
-            "output": str(args.output)}
+            writer.close()
+        elapsed = time.perf_counter() - start
+        return {"frames": frames, "faces": faces_total, "fps": frames / max(elapsed, 1e-9), "seconds": elapsed,
+                "signal": stop[0] if stop else None, "trained": trained, "output": str(args.output),
+                "truncated": None if stop else source.truncation()}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        summary = annotate_video(args)
-    except (SourceError, WeightsError, FaceModelMissing, RecordingError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    note = " (interrupted: the video holds the frames done so far)" if summary["interrupted"] else ""
-    if not summary["trained"]:
-        note += " [UNTRAINED model: ages are placeholders]"
-    print(f"done: {summary['frames']} frames, {summary['faces']} faces, {summary['fps']:.1f} FPS "
-          f"-> {Path(summary['output'])}{note}")
-    return 130 if summary["interrupted"] else 0
+    with _native_logs_silenced(args.verbose):
+        try:
+            summary = annotate_video(args)
+        except OutputExists as exc:
+            print(f"error: {exc}; pass --overwrite to replace it", file=sys.stderr)
+            return EXIT_ERROR
+        except (*EXPECTED_ERRORS, UntrainedWeights) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        note = ""
+        if summary["signal"] is not None:
+            note = f" (stopped by {signal.Signals(summary['signal']).name}: the video holds the frames done)"
+        if not summary["trained"]:
+            note += " [UNTRAINED model: age columns left empty]"
+        print(f"done: {summary['frames']} frames, {summary['faces']} faces, {summary['fps']:.1f} FPS "
+              f"-> {Path(summary['output'])}{note}")
+        if summary["signal"] is not None:
+            return 128 + summary["signal"]
+        if summary["truncated"]:
+            print(f"error: {summary['truncated']}; the outputs hold the {summary['frames']} frames read",
+                  file=sys.stderr)
+            return EXIT_TRUNCATED
+        return EXIT_OK

@@ -20,6 +20,7 @@ from .faces import N_KEYPOINTS, Faces
 os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging quiet
 
 DEFAULT_MIN_SCORE = 0.5
+DETECTOR_FLOOR = 0.2  # BlazeFace reports faces from this score up; `min_score` filters above it
 
 
 @contextlib.contextmanager
@@ -37,11 +38,6 @@ def _quiet_native_stderr():
         os.close(saved)
 
 
-def default_model_for(source: str | int) -> str:
-    """A camera is a face at arm's length: 'short'; a video file may be a wide shot: 'full'."""
-    return "short" if isinstance(source, int) or str(source).isdigit() else "full"
-
-
 class FaceDetector:
     """Thin wrapper that returns plain arrays; one instance per stream or image set."""
 
@@ -57,7 +53,7 @@ class FaceDetector:
             base_options=BaseOptions(model_asset_path=str(model_path(model))),
             running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
             # filter by score ourselves so the threshold can change while running
-            min_detection_confidence=0.2,
+            min_detection_confidence=DETECTOR_FLOOR,
         )
         with _quiet_native_stderr():
             self._detector = vision.FaceDetector.create_from_options(options)
@@ -108,7 +104,8 @@ class FaceDetector:
 
     def close(self) -> None:
         if self._detector is not None:
-            self._detector.close()
+            with _quiet_native_stderr():  # TFLite logs each accelerator it destroys
+                self._detector.close()
             self._detector = None
 
     def __enter__(self) -> FaceDetector:

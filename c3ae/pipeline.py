@@ -20,9 +20,10 @@ import torch
 
 from . import overlay
 from .crops import face_crops
-from .detect import DEFAULT_MIN_SCORE, FaceDetector
+from .detect import FaceDetector
 from .engine import DEFAULT_WEIGHTS, AgeEngine
 from .faces import Faces
+from .options import PipelineOptions, resolve_device
 from .track import FaceTracker, StateHistory
 
 WEAK_SCORE = 0.3  # detections from here up may continue a track
@@ -41,19 +42,27 @@ class FramePipeline:
     """Stateful per stream (tracker, detector clock): call `reset()` for a new
     source, and pass `frame_index` to `process` for files that can seek."""
 
-    def __init__(self, *, detector_model: str = "short", video: bool = True,
-                 weights: Path | str | None = DEFAULT_WEIGHTS, device: str | None = None,
-                 min_score: float = DEFAULT_MIN_SCORE, min_size: float = 0.0,
-                 smoothing: float = 0.85, show_bars: bool = True, keep_crops: bool = False,
+    def __init__(self, options: PipelineOptions = PipelineOptions(), *, source: str | int | None = None,
+                 video: bool = True, weights: Path | str | None = DEFAULT_WEIGHTS,
                  engine: AgeEngine | None = None) -> None:
-        self.detector = FaceDetector(detector_model, video=video, min_score=min(WEAK_SCORE, min_score),
-                                     min_size=min_size)
-        self.engine = engine or AgeEngine(weights, device=device)
-        self.tracker = FaceTracker(smoothing=smoothing, high_score=min_score)
+        """`options` with 'auto' resolved for `source` (a file when None); `engine`:
+        an already loaded model to share, else `weights` are loaded."""
+        options = options.resolved(source)
+        # the engine first: weights that fail to load then leave no native detector behind
+        self.engine = engine or AgeEngine(weights, device=options.device)
+        self.detector = FaceDetector(options.detector, video=video, min_score=min(WEAK_SCORE, options.min_score),
+                                     min_size=options.min_size)
+        self.tracker = FaceTracker(smoothing=options.smoothing, high_score=options.min_score)
         self.history = StateHistory()
         self._last_index: int | None = None
-        self.show_bars = show_bars
-        self.keep_crops = keep_crops
+        self.show_bars = options.show_bars
+        self.keep_crops = options.debug
+
+    def apply(self, options: PipelineOptions) -> None:
+        """Take the options that change live (thresholds, smoothing, drawing); the
+        detector range and the device need a new pipeline or `set_device`."""
+        self.min_score, self.min_size, self.smoothing = options.min_score, options.min_size, options.smoothing
+        self.show_bars, self.keep_crops = options.show_bars, options.debug
 
     # live-adjustable options -------------------------------------------------
     @property
@@ -83,7 +92,7 @@ class FramePipeline:
 
     def set_device(self, device: str) -> None:
         """Move inference to another device (reloads the same weights there)."""
-        self.engine = AgeEngine(self.engine.weights, device=device)
+        self.engine = AgeEngine(self.engine.weights, device=resolve_device(device))
 
     def reset(self) -> None:
         """Forget tracks and their per-frame history (a new source)."""

@@ -28,13 +28,16 @@ def face_rows(frame_index: int, time_s: float, faces: Faces, trained: bool) -> l
                "score": round(float(faces.scores[i]), 4), "age": round(float(faces.ages[i]), 2),
                "age_smoothed": round(float(faces.ages_smoothed[i]), 2), "trained": int(trained)}
         row.update({c: round(float(p), 5) for c, p in zip(PROB_COLUMNS, faces.dists[i])})
+        if not trained:  # an untrained model's numbers are not ages: leave them out
+            row.update(dict.fromkeys(["age", "age_smoothed", *PROB_COLUMNS], ""))
         rows.append(row)
     return rows
 
 
 class ResultsLog:
-    """Streams rows to CSV as frames arrive (flushed, so an interruption loses
-    nothing written) and optionally collects them for a JSON file at close."""
+    """Rows to CSV, written on `flush()` (the sink flushes once the video holds
+    their frames, so the two agree after a crash), and optionally collected for
+    a JSON file at close. Creates no folder: the caller has checked the paths."""
 
     def __init__(self, csv_path: str | Path | None = None, json_path: str | Path | None = None) -> None:
         self.csv_path = Path(csv_path) if csv_path else None
@@ -42,25 +45,34 @@ class ResultsLog:
         self._file = None
         self._writer = None
         self._frames: list[dict] = []
+        self._pending: list[dict] = []
         if self.csv_path:
-            self.csv_path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(self.csv_path, "w", newline="")
             self._writer = csv.DictWriter(self._file, fieldnames=COLUMNS)
             self._writer.writeheader()
 
-    def write(self, frame_index: int, time_s: float, faces: Faces, trained: bool) -> None:
+    def add(self, frame_index: int, time_s: float, faces: Faces, trained: bool) -> None:
+        """Queue one frame's rows for the CSV (written by the next `flush`)."""
         rows = face_rows(frame_index, time_s, faces, trained)
         if self._writer is not None:
-            self._writer.writerows(rows)
-            self._file.flush()
+            self._pending.extend(rows)
         if self.json_path:
             self._frames.append({"frame": frame_index, "time_s": round(time_s, 4), "faces": rows})
 
+    def flush(self) -> None:
+        """Write the queued rows and push them to the OS, where a crash cannot lose them."""
+        if self._writer is not None:
+            self._writer.writerows(self._pending)
+            self._file.flush()
+        self._pending.clear()
+
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            try:
+                self.flush()
+            finally:
+                self._file.close()
+                self._file = None
         if self.json_path:
-            self.json_path.parent.mkdir(parents=True, exist_ok=True)
             self.json_path.write_text(json.dumps({"columns": COLUMNS, "frames": self._frames}))
             self.json_path = None

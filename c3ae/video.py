@@ -1,20 +1,24 @@
-"""Frame sources (camera or file) and a recorder that never loses frames.
+"""Frame sources: a camera or a video file, read with OpenCV.
 
 `VideoSource` wraps cv2.VideoCapture with clear errors for a missing camera or
-an unreadable file. `VideoRecorder` writes MP4 (MPEG-4 Part 2, 'mp4v', which
-OpenCV's bundled FFmpeg always has) and checks free disk space as it goes: when
-the disk is nearly full it finalises the file and raises, so what was recorded
-stays a playable file instead of being cut mid-write.
+an unreadable file, and tells when a file ends before the frame count its
+header announces (a truncated download or copy). Writing lives in `c3ae.sink`.
 """
 from __future__ import annotations
 
-import shutil
+import os
 from pathlib import Path
 
-import cv2
-import numpy as np
+# OpenCV's FFmpeg prints decoder warnings straight to the terminal; keep them
+# for --verbose (read when the first capture opens, so setting them here is in time)
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
 DEFAULT_FPS = 30.0
+HEADER_SLACK = 1  # frames a header's count may be off by (it is estimated from the duration in some files)
 
 
 class SourceError(RuntimeError):
@@ -22,7 +26,7 @@ class SourceError(RuntimeError):
 
 
 class RecordingError(RuntimeError):
-    """Recording stopped (cannot open the file, or the disk is nearly full)."""
+    """Writing results failed or was refused (bad output path, disk full); see `c3ae.sink`."""
 
 
 def parse_source(source: str | int) -> str | int:
@@ -75,6 +79,13 @@ class VideoSource:
         self.position += 1
         return frame
 
+    def truncation(self) -> str | None:
+        """After the last frame: why the file is shorter than its header says, or None."""
+        if self.is_camera or self.position >= self.frame_count - HEADER_SLACK:
+            return None
+        return (f"{self.source} ended after {self.position} of the {self.frame_count} frames its header "
+                f"announces: the file is truncated or damaged")
+
     def seek(self, index: int) -> None:
         """Jump to frame `index` of a file (the next read returns it)."""
         if self.is_camera:
@@ -92,53 +103,3 @@ class VideoSource:
 
     def __exit__(self, *exc) -> None:
         self.release()
-
-
-class VideoRecorder:
-    """Writes BGR frames to an MP4; `close()` (also on errors) leaves a playable file."""
-
-    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], min_free_mb: float = 200.0) -> None:
-        self.path = Path(path)
-        self.size = (int(size[0]), int(size[1]))
-        self.min_free_bytes = min_free_mb * 1024 * 1024
-        self.frames_written = 0
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise RecordingError(f"Cannot create the recording folder {self.path.parent}: {exc}") from exc
-        self._check_space()
-        self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), self.size)
-        if not self._writer.isOpened():
-            raise RecordingError(f"Cannot write a video to {self.path}")
-
-    def _check_space(self) -> None:
-        free = shutil.disk_usage(self.path.parent).free
-        if free < self.min_free_bytes:
-            raise RecordingError(f"Not enough free disk space in {self.path.parent} "
-                                 f"({free / 2**20:.0f} MB free, {self.min_free_bytes / 2**20:.0f} MB needed)")
-
-    def write(self, frame: np.ndarray) -> None:
-        if self._writer is None:
-            raise RecordingError("the recorder is closed")
-        if (frame.shape[1], frame.shape[0]) != self.size:
-            frame = cv2.resize(frame, self.size)
-        if self.frames_written % 30 == 0:
-            try:
-                self._check_space()
-            except RecordingError as exc:
-                self.close()
-                raise RecordingError(f"{exc}. Recording stopped; {self.frames_written} frames are saved "
-                                     f"in {self.path}") from exc
-        self._writer.write(frame)
-        self.frames_written += 1
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
-
-    def __enter__(self) -> VideoRecorder:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

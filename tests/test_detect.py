@@ -6,8 +6,9 @@ import pytest
 from synth import real_faces
 
 from c3ae import face_models
-from c3ae.detect import FaceDetector, default_model_for
+from c3ae.detect import FaceDetector
 from c3ae.face_models import FaceModelMissing
+from c3ae.options import default_detector_for
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +64,8 @@ def test_missing_model_says_how_to_get_it(monkeypatch, tmp_path):
 
 
 def test_default_model_per_source():
-    assert default_model_for(0) == "short" and default_model_for("1") == "short"
-    assert default_model_for("party.mp4") == "full"
+    assert default_detector_for(0) == "short" and default_detector_for("1") == "short"
+    assert default_detector_for("party.mp4") == "full"
 
 
 def test_exactly_one_opencv_distribution_is_installed():

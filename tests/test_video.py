@@ -1,44 +1,12 @@
-import shutil
-from collections import namedtuple
-
 import numpy as np
 import pytest
-from synth import count_frames, write_clip
+from synth import write_clip
 
-from c3ae import video
-from c3ae.video import RecordingError, SourceError, VideoRecorder, VideoSource
+from c3ae.video import SourceError, VideoSource
 
 
 def _frames(n, w=320, h=240):
     return [np.full((h, w, 3), (i * 20) % 250, np.uint8) for i in range(n)]
-
-
-def test_recorder_writes_a_playable_file(tmp_path):
-    path = tmp_path / "sub" / "rec.mp4"
-    with VideoRecorder(path, 25, (320, 240)) as rec:
-        for f in _frames(17):
-            rec.write(f)
-    assert count_frames(path) == (17, 25.0)
-
-
-def test_disk_nearly_full_stops_recording_and_keeps_a_playable_file(tmp_path, monkeypatch):
-    path = tmp_path / "rec.mp4"
-    rec = VideoRecorder(path, 25, (320, 240))
-    for f in _frames(30):
-        rec.write(f)
-    usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9, 10 * 2**20))
-    with pytest.raises(RecordingError, match="30 frames are saved"):
-        for f in _frames(30):
-            rec.write(f)
-    assert count_frames(path)[0] == 30
-
-
-def test_no_space_at_start_is_refused(tmp_path, monkeypatch):
-    usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(video.shutil, "disk_usage", lambda p: usage(10**9, 10**9, 0))
-    with pytest.raises(RecordingError, match="free disk space"):
-        VideoRecorder(tmp_path / "x.mp4", 25, (320, 240))
 
 
 def test_source_reads_every_frame_and_seeks(tmp_path):

@@ -1,0 +1,80 @@
+"""The processing options of `FramePipeline`: one definition, one validation.
+
+The app builds them from its settings panel, `annotate` from its arguments;
+both get the same defaults, the same documented ranges and the same error
+messages. "auto" (device, detector) is resolved here and nowhere else.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from .detect import DEFAULT_MIN_SCORE, DETECTOR_FLOOR
+
+DEFAULT_SMOOTHING = 0.85
+DETECTORS = ("auto", "short", "full")
+DEVICES = ("auto", "cpu", "cuda")
+# name -> (lowest, highest, what it means); the detector only reports faces
+# scoring DETECTOR_FLOOR or more, so a lower threshold would change nothing
+RANGES: dict[str, tuple[float, float, str]] = {
+    "min_score": (DETECTOR_FLOOR, 1.0, "detector confidence a face needs"),
+    "min_size": (0.0, 4096.0, "smallest face side in pixels"),
+    "smoothing": (0.0, 0.99, "temporal smoothing of ages: 0 none, 0.9 ~ the last 10 frames"),
+}
+
+
+class OptionsError(ValueError):
+    """An option outside its documented range; the message names the option and the range."""
+
+
+def flag(name: str) -> str:
+    """The command-line spelling of an option, as users type it."""
+    return "--" + name.replace("_", "-")
+
+
+def default_detector_for(source: str | int) -> str:
+    """A camera is a face at arm's length: 'short'; a video file may be a wide shot: 'full'."""
+    return "short" if isinstance(source, int) or str(source).isdigit() else "full"
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'."""
+    if device != "auto":
+        return device
+    import torch  # only when asked: options are also built where torch is not needed yet
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """The user's processing choices; construction refuses values out of range."""
+
+    detector: str = "auto"  # 'auto' (short for cameras, full for files), 'short' or 'full'
+    device: str = "auto"  # 'auto', 'cpu' or 'cuda'
+    min_score: float = DEFAULT_MIN_SCORE
+    min_size: float = 0.0  # pixels
+    smoothing: float = DEFAULT_SMOOTHING
+    show_bars: bool = True
+    debug: bool = False  # keep the three crops of each face for the debug view
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("detector", DETECTORS), ("device", DEVICES)):
+            if getattr(self, name) not in allowed:
+                raise OptionsError(f"{flag(name)} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+        for name, (low, high, meaning) in RANGES.items():
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or math.isnan(value) or not low <= value <= high:
+                raise OptionsError(f"{flag(name)} ({meaning}) must be between {low:g} and {high:g}; got {value}")
+
+    def resolved(self, source: str | int | None = None) -> PipelineOptions:
+        """A copy with 'auto' replaced: the device by what this machine has, the
+        detector by the kind of `source` (a file when None)."""
+        detector = self.detector if self.detector != "auto" else default_detector_for(source or "")
+        return replace(self, detector=detector, device=resolve_device(self.device))
+
+
+def range_text(name: str) -> str:
+    """'low..high' of a numeric option, for --help."""
+    low, high, _ = RANGES[name]
+    return f"{low:g}..{high:g}"
