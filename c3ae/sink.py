@@ -162,14 +162,12 @@ class Mp4vWriter:
     def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
         self.path = path
         self.size = size
-        self.frames = 0
         self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), size)
         if not self._writer.isOpened():
             raise RecordingError(f"Cannot write a video to {path}")
 
     def write(self, frame: np.ndarray) -> bool:
         self._writer.write(frame)
-        self.frames += 1
         return False
 
     def close(self) -> None:
@@ -210,6 +208,7 @@ class ResultsSink:
         self.json_path = Path(json_path) if json_path else None
         self.size = (int(size[0]), int(size[1]))
         self.min_free_mb = min_free_mb
+        self.frames = 0  # video frames written
         self.frames_saved = 0  # frames that a crash now would not lose
         check_outputs(self._paths, inputs=inputs, overwrite=overwrite, min_free_mb=min_free_mb)
         self._video: H264Writer | Mp4vWriter | None = None
@@ -228,11 +227,6 @@ class ResultsSink:
     def _paths(self) -> list[Path]:
         return [p for p in (self.path, self.csv_path, self.json_path) if p is not None]
 
-    @property
-    def frames(self) -> int:
-        """Video frames written so far."""
-        return self._video.frames if self._video is not None else 0
-
     def write(self, frame: np.ndarray, frame_index: int, time_s: float, faces: Faces, trained: bool,
               repeat: int = 1) -> None:
         """One annotated frame (`repeat` times in the video, e.g. to pace a camera)
@@ -245,7 +239,9 @@ class ResultsSink:
             for _ in range(repeat):
                 if self.frames % SPACE_CHECK_EVERY == 0 and self.frames > 0:  # opening checked frame 0
                     _check_space(self.path.parent, self.min_free_mb)
-                if self._video.write(frame):  # a fragment is in the file: its rows may follow
+                boundary = self._video.write(frame)
+                self.frames += 1
+                if boundary:  # a fragment is in the file: its rows may follow
                     self.frames_saved = self.frames - 1
                     self._log.flush()
             self._log.add(frame_index, time_s, faces, trained)
@@ -265,14 +261,14 @@ class ResultsSink:
         video, log, self._video, self._log = self._video, self._log, None, None
         try:
             video.close()
-            self.frames_saved = video.frames
+            self.frames_saved = self.frames
             log.close()
         except OSError as exc:
             with contextlib.suppress(OSError):
                 log.close()
             raise RecordingError(f"{describe_os_error(exc, Path(exc.filename or self.path))}; "
                                  f"{self.frames_saved} frames are saved in {self.path}") from exc
-        if video.frames == 0:
+        if self.frames == 0:
             for path in self._paths:
                 path.unlink(missing_ok=True)
 
@@ -281,7 +277,7 @@ class ResultsSink:
         video, log, self._video, self._log = self._video, self._log, None, None
         with contextlib.suppress(OSError):
             video.close()
-            self.frames_saved = video.frames
+            self.frames_saved = self.frames
         with contextlib.suppress(OSError):
             log.close()
 
