@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QSpinBox,
+    QStyle,
+    QStyleOptionSlider,
     QToolButton,
     QWidget,
 )
@@ -145,6 +147,25 @@ def format_time(seconds: float) -> str:
     return f"{int(minutes):02d}:{secs:04.1f}"
 
 
+class SeekSlider(QSlider):
+    """A click on the groove jumps there, as in video players (QSlider's own click
+    only steps a page towards it); the press then goes on as a drag of the handle."""
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt name
+        if event.button() == Qt.MouseButton.LeftButton and self.maximum() > self.minimum():
+            option = QStyleOptionSlider()
+            self.initStyleOption(option)
+            style, cc = self.style(), QStyle.ComplexControl.CC_Slider
+            handle = style.subControlRect(cc, option, QStyle.SubControl.SC_SliderHandle, self)
+            if not handle.contains(event.position().toPoint()):
+                groove = style.subControlRect(cc, option, QStyle.SubControl.SC_SliderGroove, self)
+                span = max(groove.width() - handle.width(), 1)
+                x = int(event.position().x() - groove.x() - handle.width() / 2)
+                self.setValue(QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), x, span,
+                                                             option.upsideDown))
+        super().mousePressEvent(event)
+
+
 class TransportBar(QWidget):
     """Play/pause, frame step, seek slider, position and loop: for files only."""
 
@@ -162,7 +183,7 @@ class TransportBar(QWidget):
             button.setDefaultAction(action)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keep Space for the window shortcut
             buttons.append(button)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = SeekSlider(Qt.Orientation.Horizontal)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider.valueChanged.connect(self._slider_moved)
         self.position = QLabel("--:--")

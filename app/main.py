@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -51,9 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
 
     settings = AppSettings()
-    overrides = {k: v for k, v in (("detector", args.detector), ("device", args.device)) if v}
-    if overrides:
-        settings.save_options(replace(settings.options(), **overrides))
+    settings.override_for_this_launch(**{k: v for k, v in (("detector", args.detector), ("device", args.device))
+                                         if v})
     window = MainWindow(settings, weights=args.weights)
     window.show()
     window.open_source(args.source)

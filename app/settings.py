@@ -5,7 +5,7 @@ is converted to the type of its default.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
@@ -39,6 +39,13 @@ class AppSettings:
 
     def __init__(self, settings: QSettings | None = None) -> None:
         self.qsettings = settings or QSettings(ORGANIZATION, APPLICATION)
+        self._launch: dict[str, object] = {}  # options given on the command line, for this run only
+
+    def override_for_this_launch(self, **values: object) -> None:
+        """Options from the command line: `options()` returns them, but they are
+        never saved unless the user changes them in the app (so `--device cuda`
+        once does not make every later start use CUDA)."""
+        self._launch.update(values)
 
     def _get(self, key: str, default):
         value = self.qsettings.value(key, default)
@@ -48,7 +55,7 @@ class AppSettings:
         self.qsettings.setValue(key, value)
 
     # processing options ------------------------------------------------------
-    def options(self) -> PipelineOptions:
+    def saved_options(self) -> PipelineOptions:
         """The saved options, or the defaults when a saved value is out of range
         (an edited or older settings file must not stop the app from starting)."""
         defaults = PipelineOptions()
@@ -58,8 +65,17 @@ class AppSettings:
         except OptionsError:
             return defaults
 
+    def options(self) -> PipelineOptions:
+        """The saved options with this launch's command-line choices on top."""
+        return replace(self.saved_options(), **self._launch)
+
     def save_options(self, options: PipelineOptions) -> None:
+        """Save `options`, except values still equal to a command-line choice; a
+        value the user changed stops being a launch-only one."""
         for name, value in asdict(options).items():
+            if name in self._launch and self._launch[name] == value:
+                continue
+            self._launch.pop(name, None)
             self._set(f"options/{name}", value)
 
     # sources and folders -------------------------------------------------------

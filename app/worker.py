@@ -194,8 +194,7 @@ class FrameWorker(QObject):
         if self._seek_to is not None:
             self._source.video.seek(self._seek_to)
             self._seek_to = None
-            self._at_end = False
-            self._owner.pipeline.reset()
+            self._at_end = False  # the pipeline itself rewinds its tracks to the frame before this one
             self._clock.resync()
             if not self._playing:
                 self._steps = max(self._steps, 1)
@@ -238,14 +237,16 @@ class FrameWorker(QObject):
         self._timer.start(self._clock.delay_ms(self._source.video.fps))
 
     def _process(self, frame: np.ndarray) -> None:
-        pipeline = self._owner.pipeline
-        result = pipeline.process(frame)
-        if self._source.is_camera:
+        camera = self._source.is_camera
+        if camera:
             self._index += 1
             time_s = self._clock.elapsed()
         else:
             self._index = self._source.video.position - 1
             time_s = self._index / self._source.video.fps
+        pipeline = self._owner.pipeline
+        # a file's frame index lets the pipeline give a frame seen again the same tracks and ages
+        result = pipeline.process(frame, frame_index=None if camera else self._index)
         if self._playing:  # a frame stepped to while paused says nothing about the rate
             self._clock.frame_done()
         self._last_frame = result.frame

@@ -53,7 +53,7 @@ def test_lost_camera_mid_recording_leaves_a_playable_file(qtbot, make_window, mo
     window.open_source(0)
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
     assert not window.transport.isVisible()  # no seeking in a live camera
-    window.record_action.trigger()
+    window.act.record.trigger()
     qtbot.waitUntil(lambda: window.empty.title.text() == "The video source was lost", timeout=TIMEOUT)
     qtbot.waitUntil(lambda: window.last_recording is not None, timeout=TIMEOUT)
     path, frames, error = window.last_recording
@@ -63,4 +63,4 @@ def test_lost_camera_mid_recording_leaves_a_playable_file(qtbot, make_window, mo
     while cap.read()[0]:
         n += 1
     assert n == frames and Path(path).with_suffix(".csv").is_file()
-    assert not window.record_action.isChecked()
+    assert not window.act.record.isChecked()

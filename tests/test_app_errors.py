@@ -15,7 +15,7 @@ def test_missing_file_shows_message(qtbot, make_window, tmp_path):
     assert "not found" in window.empty.detail.text()
     assert window.stack.currentWidget() is window.empty
     assert window.empty.open_button.isVisible() and window.empty.open_button.isEnabled()
-    assert not window.record_action.isEnabled()
+    assert not window.act.record.isEnabled()
 
 
 def test_unreadable_file_shows_message(qtbot, make_window, tmp_path):

@@ -24,16 +24,16 @@ def test_frames_and_results_arrive(qtbot, make_window, synthetic_video):
     assert {"detect", "infer", "draw"} <= set(report.timings)
     assert window.transport.isVisible() and window.transport.slider.maximum() == VIDEO_FRAMES - 1
     assert window.banner.isVisible() == (not report.trained)  # untrained weights: a clear banner
-    qtbot.waitUntil(lambda: window.fps_label.text().startswith("FPS ") and "–" not in window.fps_label.text(),
-                    timeout=TIMEOUT)
+    fps = window.status.fps_label
+    qtbot.waitUntil(lambda: fps.text().startswith("FPS ") and "–" not in fps.text(), timeout=TIMEOUT)
 
 
 def test_pause_seek_and_step(qtbot, make_window, synthetic_video):
     window = make_window()
     window.open_source(str(synthetic_video))
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
-    window.play_action.trigger()  # pause
-    qtbot.waitUntil(lambda: not window.play_action.isChecked(), timeout=TIMEOUT)
+    window.act.play.trigger()  # pause
+    qtbot.waitUntil(lambda: not window.act.play.isChecked(), timeout=TIMEOUT)
     qtbot.wait(200)  # a frame already in flight may still land
     paused_at = window.last_report.index
     qtbot.wait(400)
@@ -41,21 +41,21 @@ def test_pause_seek_and_step(qtbot, make_window, synthetic_video):
 
     window.transport.slider.setValue(20)  # what dragging the seek slider does
     wait_for_index(qtbot, window, 20)
-    window.step_forward_action.trigger()
+    window.act.step_forward.trigger()
     wait_for_index(qtbot, window, 21)
-    window.step_back_action.trigger()
+    window.act.step_back.trigger()
     wait_for_index(qtbot, window, 20)
     assert window.transport.slider.value() == 20
-    assert not window.play_action.isChecked()
+    assert not window.act.play.isChecked()
 
 
 def test_loop_restarts_the_file(qtbot, make_window, synthetic_video):
     window = make_window(loop=True)
     seen: list[int] = []
-    window.frame_shown.connect(lambda: seen.append(window.last_report.index))
+    window.host.frame_shown.connect(lambda: seen.append(window.last_report.index))
     window.open_source(str(synthetic_video))
     qtbot.waitUntil(lambda: len(seen) > 2 and np.any(np.diff(seen) < 0), timeout=TIMEOUT)
-    assert window.play_action.isChecked()
+    assert window.act.play.isChecked()
 
 
 def test_reopen_remembers_last_source(qtbot, make_window, synthetic_video):
@@ -75,10 +75,10 @@ def test_drop_a_file_and_space_pauses(qtbot, make_window, synthetic_video):
     drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
                       Qt.KeyboardModifier.NoModifier)
     window.dropEvent(drop)
-    qtbot.waitUntil(lambda: window.last_report is not None and window.play_action.isChecked(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.last_report is not None and window.act.play.isChecked(), timeout=TIMEOUT)
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: not window.play_action.isChecked(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not window.act.play.isChecked(), timeout=TIMEOUT)
 
 
 def test_settings_reach_the_pipeline_and_are_remembered(qtbot, make_window, synthetic_video):
@@ -93,7 +93,7 @@ def test_settings_reach_the_pipeline_and_are_remembered(qtbot, make_window, synt
     panel.debug.setChecked(True)
 
     def applied() -> bool:
-        p = window.worker._owner.pipeline  # read-only peek from the test: the worker owns it
+        p = window.host.worker._owner.pipeline  # read-only peek from the test: the worker owns it
         return (p is not None and p.detector.model == "short" and abs(p.min_score - 0.7) < 1e-6
                 and p.min_size == 24 and abs(p.smoothing - 0.5) < 1e-6 and p.keep_crops)
 
@@ -107,6 +107,6 @@ def test_play_at_the_end_starts_again(qtbot, make_window, synthetic_video):
     window = make_window()
     window.open_source(str(synthetic_video))
     wait_for_index(qtbot, window, VIDEO_FRAMES - 1)
-    qtbot.waitUntil(lambda: not window.play_action.isChecked(), timeout=TIMEOUT)  # ended
-    window.play_action.trigger()
+    qtbot.waitUntil(lambda: not window.act.play.isChecked(), timeout=TIMEOUT)  # ended
+    window.act.play.trigger()
     qtbot.waitUntil(lambda: window.last_report.index < 10, timeout=TIMEOUT)

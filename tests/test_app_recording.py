@@ -26,18 +26,18 @@ def test_record_writes_every_frame(qtbot, make_window, synthetic_video):
     window = make_window(save_csv=True)
     window.open_source(str(synthetic_video))
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
-    window.play_action.trigger()  # pause, go to the first frame, record from there on
-    qtbot.waitUntil(lambda: not window.play_action.isChecked(), timeout=TIMEOUT)
+    window.act.play.trigger()  # pause, go to the first frame, record from there on
+    qtbot.waitUntil(lambda: not window.act.play.isChecked(), timeout=TIMEOUT)
     # Seek through the window's signal, not the slider: the slider may already
     # show 0 while a newer frame is still on its way, and then it emits nothing.
     # Frame 0 is only produced again by this seek (playback had moved past it).
-    with qtbot.waitSignal(window.worker.frame_ready, timeout=TIMEOUT,
+    with qtbot.waitSignal(window.host.worker.frame_ready, timeout=TIMEOUT,
                           check_params_cb=lambda report: report.index == 0):
-        window.seek_requested.emit(0)
-    window.record_action.trigger()
+        window.host.seek_requested.emit(0)
+    window.act.record.trigger()
     qtbot.waitUntil(lambda: bool(window.recording_path), timeout=TIMEOUT)
-    assert window.rec_indicator_action.isVisible()
-    window.play_action.trigger()
+    assert window.toolbar.rec_action.isVisible()
+    window.act.play.trigger()
     # the end of the file ends the recording
     qtbot.waitUntil(lambda: window.last_recording is not None, timeout=TIMEOUT)
     path, frames, error = window.last_recording
@@ -52,18 +52,18 @@ def test_record_writes_every_frame(qtbot, make_window, synthetic_video):
     cap.release()
     with open(path.with_suffix(".csv"), newline="") as f:
         assert next(csv.reader(f)) == COLUMNS
-    assert not window.record_action.isChecked() and not window.rec_indicator_action.isVisible()
+    assert not window.act.record.isChecked() and not window.toolbar.rec_action.isVisible()
 
 
 def test_closing_while_recording_finalises_the_file(qtbot, make_window, synthetic_video, tmp_path):
     window = make_window(loop=True)
     window.open_source(str(synthetic_video))
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
-    window.record_action.trigger()
+    window.act.record.trigger()
     qtbot.waitUntil(lambda: window.last_report.recorded_frames >= 5, timeout=TIMEOUT)
     path = Path(window.recording_path)
     window.close()  # no stop first: closing must still leave a playable file
-    assert not window.thread.isRunning()
+    assert not window.host.thread.isRunning()
     frames = count_frames(path)
     assert frames >= 5
     cap = cv2.VideoCapture(str(path))
@@ -75,7 +75,7 @@ def test_snapshot_saves_png(qtbot, make_window, synthetic_video):
     window = make_window()
     window.open_source(str(synthetic_video))
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
-    window.snapshot_action.trigger()
+    window.act.snapshot.trigger()
     folder = Path(window.settings.output_folder)
     qtbot.waitUntil(lambda: any(folder.glob("c3ae-snapshot-*.png")), timeout=TIMEOUT)
     image = cv2.imread(str(next(folder.glob("c3ae-snapshot-*.png"))))

@@ -15,7 +15,7 @@ def test_event_loop_stays_responsive(qtbot, make_window, synthetic_video):
     meter.start()
     first = window.last_report.index
     shown = []
-    window.frame_shown.connect(lambda: shown.append(1))
+    window.host.frame_shown.connect(lambda: shown.append(1))
     qtbot.wait(2500)
     meter.stop()
     print(f"\nlargest event-loop stall: {meter.max_stall_ms:.1f} ms over {meter.ticks} ticks; "

@@ -1,0 +1,52 @@
+"""How the window shows a recording: the record icon, the REC indicator, and
+what a failed recording left on disk (said in words, so nothing is lost silently)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QElapsedTimer, QRect, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QLabel, QWidget
+
+from .controls import format_time
+
+
+def record_icon(diameter: int = 32) -> QIcon:
+    """A red dot, the universal 'record' sign."""
+    pixmap = QPixmap(diameter, diameter)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pixmap)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor("#d62828"))
+    p.drawEllipse(QRect(4, 4, diameter - 8, diameter - 8))
+    p.end()
+    return QIcon(pixmap)
+
+
+class RecIndicator(QLabel):
+    """'● REC 00:12.3 · 370 frames' in the toolbar while recording."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet("color:#d62828; font-weight:bold; padding:0 8px;")
+        self._clock = QElapsedTimer()
+
+    def start(self) -> None:
+        self._clock.start()
+        self.setText("● REC 00:00.0")
+
+    def show_frames(self, frames: int) -> None:
+        self.setText(f"● REC {format_time(self._clock.elapsed() / 1000)} · {frames} frames")
+
+
+def failure_text(path: str, frames: int, error: str) -> str:
+    """What the user must know after a recording failed: why, and what is on disk."""
+    if not path:
+        return f"Recording could not start: {error}. Nothing was saved."
+    if frames == 0:
+        return f"Recording stopped: {error}. Nothing was saved."
+    video = Path(path)
+    csv = video.with_suffix(".csv")
+    extra = f" and its per-frame CSV {csv.name}" if csv.is_file() else ""
+    return f"Recording stopped: {error}. Saved {frames} frames to {video}{extra}."
