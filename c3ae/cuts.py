@@ -9,10 +9,13 @@ stand well above the recent frame-to-frame distances of this shot (busy
 shots drift more) and above an absolute floor. A pan moves the layout a
 little per frame and keeps the colours, so it stays under the threshold.
 
-Near-black frames (the middle of a fade to black) have no usable colour;
-they are skipped, and the first frame with picture again is compared with
+Frames are stretched to full brightness first, so the frames of a fade keep
+the look of their shot; black frames (the middle of a fade to black) have no
+usable colour and are skipped, and the first frame with picture again is compared with
 the last frame before the darkness, so a fade from one shot into another
-counts as one cut and a fade out and back into the same shot as none.
+counts as one cut and a fade out and back into the same shot as none. A
+new shot lasts at least `min_shot` frames: the first frames of a fade in
+(only the brightest pixels lit, then more) would otherwise look like cuts.
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ import numpy as np
 
 _THUMB = (96, 54)
 _H_BINS, _S_BINS = 16, 4
-_DARK_V = 24  # value below which a pixel's hue is noise
+_DARK_V = 24  # value (after stretching to full brightness) below which a pixel's hue is noise
+_BLACK = 10  # brightest pixels below this: a black frame, nothing to compare
 
 
 @dataclass
@@ -38,6 +42,10 @@ def _signature(frame: np.ndarray) -> _Signature | None:
     small = cv2.resize(frame, _THUMB, interpolation=cv2.INTER_AREA)
     if small.ndim == 2:
         small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
+    peak = float(np.percentile(small, 98))
+    if peak < _BLACK:
+        return None
+    small = cv2.convertScaleAbs(small, alpha=255.0 / peak)  # a fading frame looks like its shot
     hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
     lit = hsv[..., 2] >= _DARK_V
     if lit.mean() < 0.15:
@@ -62,20 +70,24 @@ class ShotCutDetector:
 
     `floor`: no cut below this distance, whatever the shot; `ratio`: a cut
     stands this many times above the recent median distance; `window`:
-    frames of recent history for that median."""
+    frames of recent history for that median; `min_shot`: frames after a cut
+    in which no other is reported."""
 
     floor: float = 0.25
     ratio: float = 4.0
     window: int = 30
+    min_shot: int = 6
+    _since_cut: int = 1_000_000
     _last: _Signature | None = None
     _recent: deque = field(default_factory=deque)
     _after_dark: bool = False
 
     def reset(self) -> None:
-        self._last, self._recent, self._after_dark = None, deque(), False
+        self._last, self._recent, self._after_dark, self._since_cut = None, deque(), False, 1_000_000
 
     def update(self, frame: np.ndarray) -> bool:
         sig = _signature(frame)
+        self._since_cut += 1
         if sig is None:  # dark: keep the last lit frame as the reference
             self._after_dark = self._last is not None
             return False
@@ -88,8 +100,10 @@ class ShotCutDetector:
         cut = d > max(self.floor, self.ratio * typical)
         if self._after_dark:  # a fade in: either the same shot or a new one, never a drift
             cut, self._after_dark = d > self.floor, False
+        cut = cut and self._since_cut > self.min_shot
         if cut:
             self._recent.clear()
+            self._since_cut = 0
         else:
             self._recent.append(d)
             while len(self._recent) > self.window:

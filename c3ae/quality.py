@@ -84,18 +84,30 @@ def face_quality(faces: Faces, frame_shape: tuple[int, ...] | None = None,
 def appearance(crops: torch.Tensor) -> np.ndarray:
     """(N, 32) L1-normalised hue-saturation histograms of the face-with-hair crop.
 
-    Hue/saturation ignore most of a lighting change; dark and grey pixels,
-    whose hue is noise, are left out."""
+    The crop is first stretched to full brightness, and hue/saturation ignore
+    brightness, so a fade or an exposure change leaves the histogram alone;
+    dark and grey pixels, whose hue is noise, are left out. A crop with too
+    few usable pixels gets an all-zero row: "unknown", never a mismatch."""
     out = np.zeros((len(crops), _HIST_BINS[0] * _HIST_BINS[1]), np.float32)
     middle = min(1, crops.shape[1] - 1) if len(crops) else 0
     for i, crop in enumerate(crops[:, middle].numpy() if len(crops) else []):
-        hsv = cv2.cvtColor(np.ascontiguousarray(crop.transpose(1, 2, 0)), cv2.COLOR_BGR2HSV)
-        mask = cv2.inRange(hsv, (0, 20, 30), (180, 255, 255))
+        bgr = np.ascontiguousarray(crop.transpose(1, 2, 0))
+        peak = float(np.percentile(bgr, 98))
+        if peak < 12:  # black: nothing to compare
+            continue
+        bgr = cv2.convertScaleAbs(bgr, alpha=255.0 / peak)
+        hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+        mask = cv2.inRange(hsv, (0, 20, 40), (180, 255, 255))
+        if cv2.countNonZero(mask) < mask.size // 5:
+            continue
         hist = cv2.calcHist([hsv], [0, 1], mask, list(_HIST_BINS), [0, 180, 0, 256]).ravel()
-        out[i] = hist / max(hist.sum(), 1.0)
+        out[i] = hist / hist.sum()
     return out
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Histogram intersection between every row of a (M, D) and b (N, D): 1 = same colours."""
-    return np.minimum(a[:, None, :], b[None, :, :]).sum(axis=2)
+    """Histogram intersection between every row of a (M, D) and b (N, D): 1 =
+    same colours; 1 as well where either row is unknown (all zero)."""
+    inter = np.minimum(a[:, None, :], b[None, :, :]).sum(axis=2)
+    unknown = (a.sum(axis=1)[:, None] <= 0) | (b.sum(axis=1)[None, :] <= 0)
+    return np.where(unknown, 1.0, inter)

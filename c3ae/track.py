@@ -15,7 +15,8 @@ Per frame (`FaceTracker.update`):
    clearly different people, so two crossing faces do not swap.
 4. Unmatched confident detections start tracks; a track lives on through up to
    `max_missed` frames without a detection (a hand, a microphone) and is shown
-   as carried (`missed` > 0) once it has been seen `confirm_hits` times.
+   as carried (`missed` > 0) once it has been seen `confirm_hits` times, until
+   its predicted box has mostly left the frame.
 5. Each track fuses its age with `c3ae.fusion.AgeFusion` (quality-weighted,
    band, hysteresis); `summaries()` gives one row per person.
 
@@ -49,6 +50,13 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def _outside(box: np.ndarray, frame_shape: tuple[int, ...]) -> bool:
+    """Whether more than half of the box lies outside the frame (a face that walked out)."""
+    h, w = frame_shape[:2]
+    inside = max(0.0, min(box[2], w) - max(box[0], 0)) * max(0.0, min(box[3], h) - max(box[1], 0))
+    return inside < 0.5 * max(float((box[2] - box[0]) * (box[3] - box[1])), 1e-6)
 
 
 class _Kalman:
@@ -236,7 +244,8 @@ class FaceTracker:
             if t in matched:
                 continue
             track.missed += 1
-            if track.missed > self.max_missed or track.hits < self.confirm_hits:
+            if (track.missed > self.max_missed or track.hits < self.confirm_hits
+                    or (frame is not None and _outside(track.kalman.box, frame.shape))):
                 gone.append(t)
         kept = sorted(det_track)  # detections with a track, in detection order
         order = [det_track[d] for d in kept]
@@ -255,6 +264,15 @@ class FaceTracker:
         boxes = faces.boxes[dets].astype(np.float64)
         iou = iou_matrix(predicted, boxes)
         sim = np.where(iou >= self.iou_threshold, 1.0 + iou, 0.0)
+        # appearance: 1 where either side is unknown (no crops, a crop too dark)
+        looked = np.ones_like(sim)
+        if looks is not None:
+            track_looks = np.stack([self._tracks[t].look if self._tracks[t].look is not None
+                                    else np.zeros(looks.shape[1], np.float32) for t in tracks])
+            looked = similarity(track_looks, looks[dets])
+            known = (track_looks.sum(axis=1)[:, None] > 0) & (looks[dets].sum(axis=1)[None, :] > 0)
+        else:
+            known = np.zeros(sim.shape, bool)
         if fallback:  # a fast move or a coasted prediction can leave little overlap
             size = np.sqrt(np.prod(np.clip(predicted[:, 2:] - predicted[:, :2], 1, None), axis=1))
             ratio = faces.sizes[dets][None, :] / size[:, None]
@@ -262,13 +280,10 @@ class FaceTracker:
                                     - (boxes[None, :, :2] + boxes[None, :, 2:]) / 2, axis=2) / size[:, None]
             missed = np.array([self._tracks[t].missed for t in tracks])[:, None]
             reach = 1.0 + 0.1 * np.minimum(missed, 10)  # a longer coast, a wider search
-            near = (centre < reach) & (ratio > 0.67) & (ratio < 1.5)
+            # a coasted track re-found off its prediction must also look the same
+            near = (centre < reach) & (ratio > 0.67) & (ratio < 1.5) & ((missed == 0) | known)
             sim = np.where(sim > 0, sim, np.where(near, 0.99 * (1.0 - centre / reach), 0.0))
-        if looks is not None:
-            known = [i for i, t in enumerate(tracks) if self._tracks[t].look is not None]
-            if known:
-                a = similarity(np.stack([self._tracks[tracks[i]].look for i in known]), looks[dets])
-                sim[known] = np.where(a >= self.min_appearance, sim[known] * (0.4 + 0.6 * a), 0.0)
+        sim = np.where(looked >= self.min_appearance, sim * (0.4 + 0.6 * looked), 0.0)
         pairs = []
         while sim.size:
             i, j = np.unravel_index(np.argmax(sim), sim.shape)
@@ -294,9 +309,9 @@ class FaceTracker:
         track.score, track.missed, track.last_frame = float(faces.scores[d]), 0, self.frame_index
         track.hits += 1
         track.fusion.add(faces.dists[d], quality)
-        if looks is not None:
+        if looks is not None and looks[d].sum() > 0:  # slowly follows lighting changes
             look = looks[d]
-            track.look = look if track.look is None else 0.9 * track.look + 0.1 * look
+            track.look = look if track.look is None else 0.8 * track.look + 0.2 * look
 
     def _end(self, indices: list[int]) -> None:
         """Drop these tracks, keeping the summary of each that got an age."""

@@ -1,0 +1,44 @@
+import numpy as np
+from multishot import backdrop, fade
+
+from c3ae.cuts import ShotCutDetector
+
+
+def _cuts(frames) -> list[int]:
+    det = ShotCutDetector()
+    return [i for i, f in enumerate(frames) if det.update(f)]
+
+
+def _noisy(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Sensor noise and a pixel of shake, as in any real shot."""
+    dx, dy = rng.integers(-1, 2, 2)
+    moved = np.roll(frame, (int(dy), int(dx)), axis=(0, 1)).astype(np.int16)
+    return np.clip(moved + rng.normal(0, 4, frame.shape), 0, 255).astype(np.uint8)
+
+
+def test_hard_cuts_are_found_on_their_frame():
+    rng = np.random.default_rng(0)
+    frames = [_noisy(backdrop(seed), rng) for seed in range(8) for _ in range(15)]
+    assert _cuts(frames) == [15 * k for k in range(1, 8)]
+
+
+def test_a_pan_is_not_a_cut():
+    world = np.concatenate([backdrop(3, (900, 360)), backdrop(4, (900, 360))], axis=1)
+    frames = [world[:, 8 * t:8 * t + 640].copy() for t in range(140)]
+    assert _cuts(frames) == []
+
+
+def test_a_dip_in_brightness_is_not_a_cut():
+    rng = np.random.default_rng(1)
+    scene = backdrop(5)
+    frames = [_noisy(fade(scene, 1 - 0.65 * np.sin(np.pi * t / 40)), rng) for t in range(41)]
+    assert _cuts(frames) == []
+
+
+def test_a_fade_through_black_cuts_once_into_a_new_shot_and_not_back_into_the_same():
+    a, b = backdrop(6), backdrop(7)
+    levels = [1 - t / 10 for t in range(10)] + [0.0] * 5 + [t / 10 for t in range(1, 11)]
+    into_b = [fade(a if k < 12 else b, lvl) for k, lvl in enumerate(levels)]
+    cuts = _cuts(into_b)
+    assert len(cuts) == 1 and 15 <= cuts[0] <= 17  # the first frame with picture again
+    assert _cuts([fade(a, lvl) for lvl in levels]) == []
