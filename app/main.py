@@ -12,6 +12,7 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from c3ae.engine import DEFAULT_WEIGHTS
+from c3ae.options import DETECTORS, DEVICES
 
 from .settings import APPLICATION, ORGANIZATION, AppSettings
 from .window import MainWindow
@@ -23,11 +24,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="Real-time age estimation (C3AE) desktop app. "
                                      "`main.py annotate ...` annotates a video without a window.")
     parser.add_argument("--source", default="0", help="camera index (default 0) or a video file")
-    parser.add_argument("--detector", choices=["auto", "short", "full"],
+    parser.add_argument("--detector", choices=DETECTORS,
                         help="face detector range (default: short for cameras, full for files)")
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="inference device (default: auto)")
+    parser.add_argument("--device", choices=DEVICES, help="inference device (default: auto)")
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="TorchScript C3AE weights")
     return parser
+
+
+def launch_options(args: argparse.Namespace) -> dict[str, str]:
+    """The processing options given on the command line: for this launch only."""
+    return {k: v for k, v in (("detector", args.detector), ("device", args.device)) if v}
 
 
 def app_icon() -> QIcon:
@@ -50,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
 
     settings = AppSettings()
-    settings.override_for_this_launch(**{k: v for k, v in (("detector", args.detector), ("device", args.device))
-                                         if v})
+    settings.override_for_this_launch(**launch_options(args))
     window = MainWindow(settings, weights=args.weights)
     window.show()
     window.open_source(args.source)

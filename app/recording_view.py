@@ -41,12 +41,12 @@ class RecIndicator(QLabel):
 
 
 def failure_text(path: str, frames: int, error: str) -> str:
-    """What the user must know after a recording failed: why, and what is on disk."""
+    """What the user must know after a recording failed: what is on disk, and why."""
     if not path:
-        return f"Recording could not start: {error}. Nothing was saved."
+        return f"Recording could not start, nothing was saved. Reason: {error}"
     if frames == 0:
-        return f"Recording stopped: {error}. Nothing was saved."
+        return f"Recording stopped, nothing was saved. Reason: {error}"
     video = Path(path)
     csv = video.with_suffix(".csv")
-    extra = f" and its per-frame CSV {csv.name}" if csv.is_file() else ""
-    return f"Recording stopped: {error}. Saved {frames} frames to {video}{extra}."
+    extra = f" and the per-frame CSV {csv.name}" if csv.is_file() else ""
+    return f"Recording stopped. Saved: {frames} frames in {video}{extra}. Reason: {error}"

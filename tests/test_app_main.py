@@ -42,3 +42,36 @@ def test_v4l2_camera_names(tmp_path):
         (tmp_path / node / "name").write_text(name + "\n")
     cams = _v4l2_cameras(tmp_path)
     assert [(c.index, c.name) for c in cams] == [(0, "HD Webcam"), (2, "IR Camera")]
+
+
+def test_command_line_options_apply_to_one_launch_only(qtbot, tmp_path, shared_engine):
+    from app.main import launch_options
+    from app.window import MainWindow
+
+    path = str(tmp_path / "s.ini")
+    saved = PipelineOptions(detector="full", device="cpu", min_score=0.6)
+    AppSettings(QSettings(path, QSettings.Format.IniFormat)).save_options(saved)
+
+    settings = AppSettings(QSettings(path, QSettings.Format.IniFormat))
+    settings.override_for_this_launch(**launch_options(build_parser().parse_args(["--device", "cuda",
+                                                                                  "--detector", "short"])))
+    window = MainWindow(settings, engine=shared_engine)
+    qtbot.addWidget(window)
+    assert (window.options.device, window.options.detector) == ("cuda", "short")  # this launch uses them
+    window.settings_panel.min_score.setValue(0.7)  # a change the user makes is saved ...
+    window.close()
+    again = AppSettings(QSettings(path, QSettings.Format.IniFormat)).options()
+    assert (again.device, again.detector) == ("cpu", "full")  # ... the command line's choices are not
+    assert abs(again.min_score - 0.7) < 1e-9
+
+
+def test_a_launch_option_the_user_changes_is_saved(qtbot, tmp_path):
+    path = str(tmp_path / "s.ini")
+    settings = AppSettings(QSettings(path, QSettings.Format.IniFormat))
+    settings.override_for_this_launch(device="cuda")
+    settings.save_options(settings.options())
+    assert AppSettings(QSettings(path, QSettings.Format.IniFormat)).options().device == "auto"
+    settings.save_options(PipelineOptions(device="cpu"))  # chosen in the Settings panel
+    settings.save_options(PipelineOptions(device="cpu"))
+    assert AppSettings(QSettings(path, QSettings.Format.IniFormat)).options().device == "cpu"
+    assert settings.options().device == "cpu"

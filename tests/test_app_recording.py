@@ -6,6 +6,7 @@ from pathlib import Path
 
 import cv2
 from conftest import VIDEO_FPS, VIDEO_FRAMES, VIDEO_SIZE
+from PySide6.QtCore import Qt
 
 from c3ae.results_log import COLUMNS
 
@@ -107,3 +108,56 @@ def test_camera_recording_is_paced_by_the_wall_clock(tmp_path, monkeypatch):
         clock["t"] += 0.1
     recording.close()
     assert count_frames(recording.path) == 31  # 1.0 s at 30 FPS, plus the first frame
+
+
+class DiskFillsAfter:
+    """Wraps the sink's real video writer; its `n`-th write fails as a full disk does."""
+
+    def __init__(self, writer, n: int) -> None:
+        self._writer, self._left = writer, n
+
+    def write(self, frame):
+        import errno
+
+        self._left -= 1
+        if self._left < 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return self._writer.write(frame)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def test_a_failed_recording_says_what_was_saved_until_dismissed(qtbot, make_window, synthetic_video,
+                                                                monkeypatch):
+    import c3ae.sink
+
+    real_open = c3ae.sink.open_video
+    monkeypatch.setattr(c3ae.sink, "open_video", lambda *args: DiskFillsAfter(real_open(*args), 8))
+    window = make_window(loop=True, save_csv=True)
+    window.open_source(str(synthetic_video))
+    qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
+    window.act.record.trigger()
+    qtbot.waitUntil(lambda: window.last_recording is not None, timeout=TIMEOUT)
+    path, frames, error = window.last_recording
+    assert "disk is full" in error and frames == 8
+    banner = window.record_banner
+    assert banner.isVisible() and not window.act.record.isChecked()
+    assert f"Saved: {frames} frames in {path}" in banner.text() and Path(path).with_suffix(".csv").name in banner.text()
+    assert count_frames(Path(path)) == frames  # what it says is saved is there and plays
+    qtbot.wait(1000)
+    assert banner.isVisible(), "the failure must stay on screen until dismissed"
+    qtbot.mouseClick(banner.close_button, Qt.MouseButton.LeftButton)
+    assert not banner.isVisible()
+
+
+def test_a_recording_that_cannot_start_says_so(qtbot, make_window, synthetic_video, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    window = make_window(output_folder=str(blocker / "recordings"))
+    window.open_source(str(synthetic_video))
+    qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
+    window.act.record.trigger()
+    qtbot.waitUntil(lambda: window.record_banner.isVisible(), timeout=TIMEOUT)
+    assert window.record_banner.text().startswith("Recording could not start, nothing was saved.")
+    assert not window.act.record.isChecked() and not any(tmp_path.glob("**/*.mp4"))
