@@ -1,6 +1,7 @@
 """Headless annotation: a video file in, an annotated MP4 and per-frame CSV/JSON out.
 
-    python main.py annotate INPUT -o OUTPUT.mp4 [--csv OUT.csv] [--json OUT.json] [--overwrite]
+    python main.py annotate INPUT -o OUTPUT.mp4 [--csv OUT.csv] [--json OUT.json] [--tracks TRACKS.csv]
+                   [--overwrite]
                    [--device auto|cpu|cuda] [--detector auto|short|full] [--min-score 0.2..1]
                    [--min-size 0..4096] [--smoothing 0..0.99] [--weights W] [--allow-untrained]
                    [--no-bars] [--verbose]
@@ -29,10 +30,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .engine import DEFAULT_WEIGHTS, WeightsError
+from .engine import DEFAULT_WEIGHTS, AgeEngine, WeightsError
 from .face_models import FaceModelMissing
 from .options import DETECTORS, DEVICES, OptionsError, PipelineOptions, range_text
 from .pipeline import FramePipeline
+from .results_log import add_tracks_to_json, track_rows, write_tracks_csv
 from .sink import OutputExists, ResultsSink, check_outputs
 from .video import RecordingError, SourceError, VideoSource
 
@@ -50,7 +52,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("input", help="video file to annotate")
     parser.add_argument("-o", "--output", required=True, help="annotated video to write (.mp4)")
     parser.add_argument("--csv", help="per-face, per-frame results as CSV")
-    parser.add_argument("--json", help="per-frame results as JSON")
+    parser.add_argument("--json", help="per-frame results as JSON (with the per-person block of --tracks)")
+    parser.add_argument("--tracks", help="per-person results as CSV: one row per track with its age and band")
     parser.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
     parser.add_argument("--device", choices=DEVICES, default=defaults.device, help="auto: CUDA when available")
     parser.add_argument("--detector", choices=DETECTORS, default=defaults.detector,
@@ -187,19 +190,22 @@ def annotate_video(args: argparse.Namespace) -> dict:
     """Run the pipeline over every frame; returns a summary (frames, faces, fps, ...).
     Raises one of EXPECTED_ERRORS (or UntrainedWeights) with a message for the user."""
     options = options_from(args)
-    outputs = (args.output, args.csv, args.json)
+    outputs = (args.output, args.csv, args.json, args.tracks)
     with contextlib.ExitStack() as cleanup, _stop_requests() as stop:
         source = cleanup.enter_context(VideoSource(args.input))
         if source.is_camera:
             raise SourceError("annotate works on video files; use the app for cameras")
         check_outputs(outputs, inputs=[args.input], overwrite=args.overwrite)
-        pipeline = FramePipeline(options, source=args.input, weights=args.weights)
-        cleanup.callback(pipeline.close)
-        trained = pipeline.engine.trained
+        options = options.resolved(args.input)
+        engine = AgeEngine(args.weights, device=options.device, warmup=False)  # verifies the weights in ~0.1 s
+        trained = engine.trained
         if not trained and not args.allow_untrained:
-            raise UntrainedWeights(f"{pipeline.engine.status}: its ages would be placeholders. Restore or "
-                                   f"train the weights (README), or pass --allow-untrained to write the "
-                                   f"video with empty age columns")
+            raise UntrainedWeights(f"{engine.status}: its ages would be placeholders. Restore or train the "
+                                   f"weights (README), or pass --allow-untrained to write the video with "
+                                   f"empty age columns")
+        # placeholder ages need no speed; trained weights are loaded again, warmed up (the fastest graph)
+        pipeline = FramePipeline(options, weights=args.weights, engine=None if trained else engine)
+        cleanup.callback(pipeline.close)
         sink = ResultsSink(args.output, source.fps, source.size, csv_path=args.csv, json_path=args.json,
                            inputs=[args.input], overwrite=args.overwrite)
         writer = _BackgroundWriter(sink)
@@ -217,6 +223,11 @@ def annotate_video(args: argparse.Namespace) -> dict:
                     bar.update(1)
         finally:
             writer.close()
+            people = track_rows(pipeline.tracker.summaries(), source.fps, trained)
+            if args.tracks and frames:
+                write_tracks_csv(args.tracks, people)
+            if args.json and frames:
+                add_tracks_to_json(args.json, people)
         elapsed = time.perf_counter() - start
         return {"frames": frames, "faces": faces_total, "fps": frames / max(elapsed, 1e-9), "seconds": elapsed,
                 "signal": stop[0] if stop else None, "trained": trained, "output": str(args.output),
