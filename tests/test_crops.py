@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from synth import coordinate_frame, make_faces
 
-from c3ae.crops import CROP_SCALES, FACE_SIZE_PER_EYE_MOUTH, face_crops, face_geometry
+from c3ae.crops import CONTEXT, CROP_SCALES, FACE_SIZE_PER_EYE_MOUTH, face_crops, face_geometry
 
 
 def _centre_value(crop_chw: np.ndarray) -> np.ndarray:
@@ -52,7 +52,7 @@ def test_crop_sides_follow_the_scales():
     w, h = 640, 360
     frame = coordinate_frame(w, h)
     faces = make_faces([(270, 130, 370, 230)])  # 100 px face in the middle
-    crops = face_crops(frame, faces, level_eyes=False).numpy()[0].astype(float)
+    crops = face_crops(frame, faces, level_eyes=False, context=None).numpy()[0].astype(float)
     for k, scale in enumerate(CROP_SCALES):
         # blue grows linearly with x: its span across the crop gives the crop width in pixels
         span = (crops[k, 0, 32, -1] - crops[k, 0, 32, 0]) * (w - 1) / 255
@@ -116,3 +116,24 @@ def test_greyscale_frames_are_accepted():
     grey = cv2.cvtColor(coordinate_frame(), cv2.COLOR_BGR2GRAY)
     crops = face_crops(grey, make_faces([(200, 100, 300, 200)])).numpy()
     np.testing.assert_array_equal(crops[:, :, 0], crops[:, :, 1])
+
+
+def test_context_beyond_the_window_never_reaches_a_crop():
+    """A live frame's surroundings past CONTEXT face sizes (background, neighbours) must not
+    change the crops: there they are reflected from inside, as for a tight dataset chip."""
+    rng = np.random.default_rng(3)
+    frame = rng.integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    faces = make_faces([(270, 130, 370, 230)], roll_deg=8)
+    centres, sizes = face_geometry(faces)
+    yy, xx = np.mgrid[0:360, 0:640]
+    # the window's corners lie CONTEXT * size / sqrt(2) from the centre; 8 px for interpolation
+    far = np.hypot(xx - centres[0, 0], yy - centres[0, 1]) > CONTEXT * sizes[0] / np.sqrt(2) + 8
+    other = frame.copy()
+    other[far] = rng.integers(0, 256, (int(far.sum()), 3), dtype=np.uint8)
+    jitter = np.zeros((1, 3, 3))
+    jitter[0, 2] = (0.05, -0.04, 0.0)
+    a = face_crops(frame, faces, jitter=jitter).numpy()
+    assert np.array_equal(a, face_crops(other, faces, jitter=jitter).numpy())
+    # without the limit the surroundings do show in the widest crop
+    assert not np.array_equal(face_crops(frame, faces, jitter=jitter, context=None).numpy()[0, 2],
+                              face_crops(other, faces, jitter=jitter, context=None).numpy()[0, 2])
