@@ -21,16 +21,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from c3ae.options import DETECTORS, DEVICES
+
 from .messages import PipelineOptions, SourceInfo
 
-DETECTORS = (("Automatic", "auto"), ("Short range (webcam)", "short"), ("Full range (wide shots)", "full"))
-DEVICES = (("Automatic", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
+# names for the choices c3ae.options defines (the values and their order come from there)
+DETECTOR_NAMES = {"auto": "Automatic", "short": "Short range (webcam)", "full": "Full range (wide shots)"}
+DEVICE_NAMES = {"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA"}
 
 
-def _combo(items: tuple[tuple[str, str], ...]) -> QComboBox:
+def _combo(values: tuple[str, ...], names: dict[str, str]) -> QComboBox:
     combo = QComboBox()
-    for text, data in items:
-        combo.addItem(text, data)
+    for value in values:
+        combo.addItem(names.get(value, value), value)
     return combo
 
 
@@ -50,10 +53,10 @@ class SettingsPanel(QWidget):
     def __init__(self, options: PipelineOptions, output_folder: str, save_csv: bool,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.detector = _combo(DETECTORS)
+        self.detector = _combo(DETECTORS, DETECTOR_NAMES)
         self.detector.setToolTip("Short range suits a webcam at arm's length; full range finds small faces")
-        self.device = _combo(DEVICES)
-        self.min_score = QDoubleSpinBox()
+        self.device = _combo(DEVICES, DEVICE_NAMES)
+        self.min_score = QDoubleSpinBox()  # useful parts of the ranges in c3ae.options (tested to stay inside)
         self.min_score.setRange(0.2, 0.95)
         self.min_score.setSingleStep(0.05)
         self.min_score.setToolTip("Detector confidence a face needs to be shown")

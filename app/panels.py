@@ -19,6 +19,15 @@ def qcolour(track_id: int) -> QColor:
     return QColor(r, g, b)
 
 
+def age_text(age: float, band: tuple[float, float], uncertain: bool) -> str:
+    """'29 y (25-34)', as the overlay labels it: '?' after the age when the evidence
+    is poor, the range once the track has one."""
+    if not np.isfinite(age):
+        return "…"
+    mark = "?" if uncertain else ""
+    return f"{age:.0f} y{mark} ({band[0]:.0f}-{band[1]:.0f})" if np.isfinite(band).all() else f"{age:.0f} y{mark}"
+
+
 class FaceRow(QFrame):
     """ID, smoothed age, distribution chart and age sparkline of one track."""
 
@@ -51,19 +60,23 @@ class FaceRow(QFrame):
         grid.addWidget(self.sparkline, 2, 0, 1, 3)
         grid.setColumnStretch(1, 1)
 
-    def show_face(self, age: float, dist: np.ndarray, missed: int, time_s: float, trained: bool) -> None:
+    def show_face(self, age: float, dist: np.ndarray, missed: int, time_s: float, trained: bool,
+                  band: tuple[float, float], uncertain: bool) -> None:
+        """`band`: the track's likely age range (NaN until it has enough frames);
+        `uncertain`: its recent evidence is poor (small, blurred, turned or cut face)."""
         colour = qcolour(self.track_id)
         if not trained:  # never present an untrained model's number as an age
             self.age_label.setText("—")
             self.age_label.setToolTip("The model is untrained: ages are hidden")
             self.bars.set_data(None, float("nan"), colour, "untrained model: no age")
         else:
-            self.age_label.setText(f"{age:.0f} y" if np.isfinite(age) else "…")
-            self.age_label.setToolTip("")
+            self.age_label.setText(age_text(age, band, uncertain))
+            self.age_label.setToolTip(f"Likely between {band[0]:.0f} and {band[1]:.0f} years"
+                                      if np.isfinite(band).all() else "")
             self.bars.set_data(dist, age, colour)
             self.sparkline.add(time_s, age, colour)
         self.sparkline.setVisible(trained)
-        self.state_label.setText("not seen" if missed > 0 else "")
+        self.state_label.setText("not seen" if missed > 0 else "uncertain" if uncertain and trained else "")
 
     def set_selected(self, selected: bool) -> None:
         self.setLineWidth(2 if selected else 1)
@@ -108,7 +121,8 @@ class FacePanel(QScrollArea):
             smoothed = faces.ages_smoothed[i]
             age = float(smoothed if np.isfinite(smoothed) else faces.ages[i])
             dist = faces.dists_smoothed[i] if np.isfinite(faces.dists_smoothed[i]).all() else faces.dists[i]
-            row.show_face(age, dist, int(faces.missed[i]), report.time_s, report.trained)
+            row.show_face(age, dist, int(faces.missed[i]), report.time_s, report.trained,
+                          (float(faces.ages_low[i]), float(faces.ages_high[i])), bool(faces.uncertain[i]))
         for tid in set(self.rows) - present:
             self.rows.pop(tid).deleteLater()
         self._empty.setVisible(not self.rows)

@@ -62,3 +62,33 @@ def test_crops_view_shows_three_crops(qtbot):
     assert all(not label.pixmap().isNull() for label in view.images)
     view.show_crops(4, None)
     assert "not detected" in view.title.text()
+
+
+def test_rows_show_the_tracks_age_band(qtbot):
+    panel = FacePanel()
+    qtbot.addWidget(panel)
+    f = faces([1, 2, 3], [29.0, 41.0, 60.0])
+    f.ages_low[:2], f.ages_high[:2] = [24.6, 36.0], [34.2, 47.0]  # track 3 has no band yet
+    f.uncertain[1] = True
+    panel.show_report(report(f, trained=True))
+    assert panel.rows[1].age_label.text() == "29 y (25-34)"
+    assert "25 and 34" in panel.rows[1].age_label.toolTip()
+    assert panel.rows[2].age_label.text() == "41 y? (36-47)" and panel.rows[2].state_label.text() == "uncertain"
+    assert panel.rows[3].age_label.text() == "60 y"
+
+
+def test_settings_panel_stays_inside_the_option_ranges(qtbot):
+    from app.controls import SettingsPanel
+    from c3ae.options import DETECTORS, DEVICES, RANGES, PipelineOptions
+
+    panel = SettingsPanel(PipelineOptions(), "/tmp", True)
+    qtbot.addWidget(panel)
+    for name, widget, scale in (("min_score", panel.min_score, 1), ("min_size", panel.min_size, 1),
+                                ("smoothing", panel.smoothing, 100)):
+        low, high, _ = RANGES[name]
+        assert low <= widget.minimum() / scale and widget.maximum() / scale <= high, name
+    assert [panel.detector.itemData(i) for i in range(panel.detector.count())] == list(DETECTORS)
+    assert [panel.device.itemData(i) for i in range(panel.device.count())] == list(DEVICES)
+    panel.min_score.setValue(panel.min_score.minimum())
+    panel.smoothing.setValue(panel.smoothing.maximum())
+    assert panel.options().min_score == panel.min_score.minimum()  # builds without an OptionsError
