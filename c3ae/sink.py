@@ -275,9 +275,9 @@ class ResultsSink:
     def _close_after_error(self) -> None:
         """After a failed write: keep what reached the disk, ignore further errors."""
         video, log, self._video, self._log = self._video, self._log, None, None
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # FFmpeg may not report a failed trailer: frames_saved stays
             video.close()
-            self.frames_saved = self.frames
+        log.discard_pending()
         with contextlib.suppress(OSError):
             log.close()
 
