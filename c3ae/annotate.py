@@ -35,7 +35,7 @@ from .face_models import FaceModelMissing
 from .options import DETECTORS, DEVICES, OptionsError, PipelineOptions, range_text
 from .pipeline import FramePipeline
 from .results_log import add_tracks_to_json, track_rows, write_tracks_csv
-from .sink import OutputExists, ResultsSink, check_outputs
+from .sink import OutputExists, ResultsSink, check_outputs, describe_os_error
 from .video import RecordingError, SourceError, VideoSource
 
 EXIT_OK, EXIT_TRUNCATED, EXIT_ERROR = 0, 1, 2
@@ -244,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_ERROR
         except (*EXPECTED_ERRORS, UntrainedWeights) as exc:
             print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        except OSError as exc:  # writing the per-person files after the video (e.g. the disk filled)
+            print(f"error: {describe_os_error(exc, Path(exc.filename or args.output))}", file=sys.stderr)
             return EXIT_ERROR
         note = ""
         if summary["signal"] is not None:
