@@ -1,4 +1,4 @@
-"""Latest-frame-wins camera reading.
+"""Where frames come from: a file frame by frame, a camera latest-frame-wins.
 
 A camera produces frames at its own pace whether or not we keep up. Reading it
 on its own thread and keeping only the newest frame means a slow model always
@@ -8,6 +8,7 @@ driver's buffer.
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 
@@ -59,17 +60,28 @@ class LatestFrameReader:
 
 class Capture:
     """An open source behind one interface: a file is read frame by frame (and can
-    seek), a camera through a `LatestFrameReader`, so the worker never asks which."""
+    seek), a camera through a `LatestFrameReader`, so the worker never asks which.
+    Also says where the last frame read sits: `index` and `time_s`."""
 
     def __init__(self, source: str | int) -> None:
         """Raises `SourceError` when the source cannot be opened."""
         self.video = VideoSource(source)
         self.is_camera = self.video.is_camera
         self._reader = LatestFrameReader(self.video) if self.is_camera else None
+        self.index = -1  # the last frame read: its position in a file, its number from a camera
+        self._opened_at = time.perf_counter()
 
     def read(self) -> np.ndarray | None:
         """The next file frame (None at the end), or the newest camera frame (None when none is new)."""
-        return self._reader.latest() if self._reader is not None else self.video.read()
+        frame = self._reader.latest() if self._reader is not None else self.video.read()
+        if frame is not None:
+            self.index = self.index + 1 if self.is_camera else self.video.position - 1
+        return frame
+
+    @property
+    def time_s(self) -> float:
+        """The last frame's time: its position in a file, seconds since opening for a camera."""
+        return time.perf_counter() - self._opened_at if self.is_camera else self.index / self.video.fps
 
     @property
     def lost(self) -> bool:

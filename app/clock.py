@@ -20,23 +20,19 @@ class FrameClock:
 
     def __init__(self, now: Callable[[], float] = time.perf_counter) -> None:
         self._now = now
-        self._started = self._due = now()
+        self._due = now()
         self._last = 0.0
         self._dt = 0.0
 
     def start(self) -> None:
-        """A new source: time starts at zero and the rate is unknown."""
-        self._started = self._due = self._now()
+        """A new source: the first frame is due now and the rate is unknown."""
+        self._due = self._now()
         self._last = self._dt = 0.0
 
     def resync(self) -> None:
         """After a pause or a seek: the next frame is due now, and the gap is not a frame interval."""
         self._due = self._now()
         self._last = 0.0
-
-    def elapsed(self) -> float:
-        """Seconds since `start()` (a camera frame's time)."""
-        return self._now() - self._started
 
     def frame_done(self) -> None:
         """Count one processed frame in the rate."""

@@ -1,4 +1,4 @@
-"""Numpy frames to what the window can show, built in the worker thread.
+"""A pipeline result turned into what the window shows, built in the worker thread.
 
 `QImage` (unlike `QPixmap`) may be made off the GUI thread, so the worker does
 the colour conversion and copying, and the GUI thread only paints.
@@ -10,6 +10,8 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from c3ae.pipeline import FrameResult
+
+from .messages import FrameReport
 
 
 def to_qimage(frame_bgr: np.ndarray) -> QImage:
@@ -28,3 +30,10 @@ def crops_by_track(result: FrameResult) -> dict[int, np.ndarray]:
     detected = np.flatnonzero(result.faces.missed == 0)
     return {int(result.faces.track_ids[i]): np.ascontiguousarray(crops[i].transpose(0, 2, 3, 1)[..., ::-1])
             for i in detected if i < len(crops)}
+
+
+def frame_report(result: FrameResult, index: int, time_s: float, trained: bool, fps: float,
+                 recorded_frames: int) -> FrameReport:
+    """Everything the window needs about one frame, owning its pixels."""
+    return FrameReport(to_qimage(result.frame), index, time_s, result.faces, result.timings, trained, fps,
+                       recorded_frames, crops_by_track(result))

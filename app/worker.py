@@ -10,8 +10,9 @@ GUI never builds a queue. Files are still read frame by frame (paced to their
 frame rate, every frame processed and recorded); cameras go through
 `LatestFrameReader`, which drops the frames the model cannot keep up with.
 
-Its other jobs live beside it: the engine lifecycle in `PipelineOwner`, pacing
-and the FPS figure in `FrameClock`, images in `images`, PNGs in `snapshot`.
+Its other jobs live beside it: reading in `Capture`, the engine lifecycle in
+`PipelineOwner`, pacing and the FPS figure in `FrameClock`, the window's view
+of a frame in `images`, PNGs in `snapshot`.
 """
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ from c3ae.video import RecordingError, SourceError
 
 from .capture import Capture
 from .clock import FrameClock
-from .images import crops_by_track, to_qimage
-from .messages import FrameReport, PipelineOptions, SourceInfo
+from .images import frame_report
+from .messages import PipelineOptions, SourceInfo
 from .pipeline_owner import STARTUP_ERRORS, PipelineOwner
 from .recording import Recording
 from .snapshot import save_snapshot
@@ -67,7 +68,6 @@ class FrameWorker(QObject):
         self._seek_to: int | None = None
         self._at_end = False  # a file was read to its end
         self._steps = 0
-        self._index = -1  # index of the frame last processed
         self._last_frame: np.ndarray | None = None
         self._awaiting_ack = False
         self._undisplayed: tuple[FrameResult, int, float] | None = None
@@ -88,7 +88,7 @@ class FrameWorker(QObject):
             src.close()
             self.engine_failed.emit(str(exc))
             return
-        self._source, self._index = src, -1
+        self._source = src
         self._clock.start()
         v = src.video
         self.source_opened.emit(SourceInfo(v.source, v.is_camera, v.fps, v.frame_count, v.size,
@@ -121,7 +121,7 @@ class FrameWorker(QObject):
             return
         self.set_playing(False)
         if frames < 0:
-            self._seek_to = max(self._index + frames, 0)
+            self._seek_to = max(self._source.index + frames, 0)
         else:
             self._steps += frames
         self._timer.start(0)
@@ -237,25 +237,19 @@ class FrameWorker(QObject):
         self._timer.start(self._clock.delay_ms(self._source.video.fps))
 
     def _process(self, frame: np.ndarray) -> None:
-        camera = self._source.is_camera
-        if camera:
-            self._index += 1
-            time_s = self._clock.elapsed()
-        else:
-            self._index = self._source.video.position - 1
-            time_s = self._index / self._source.video.fps
-        pipeline = self._owner.pipeline
+        src, pipeline = self._source, self._owner.pipeline
+        index, time_s = src.index, src.time_s
         # a file's frame index lets the pipeline give a frame seen again the same tracks and ages
-        result = pipeline.process(frame, frame_index=None if camera else self._index)
+        result = pipeline.process(frame, frame_index=None if src.is_camera else index)
         if self._playing:  # a frame stepped to while paused says nothing about the rate
             self._clock.frame_done()
         self._last_frame = result.frame
         if self._recording is not None:
             try:
-                self._recording.write(result.frame, self._index, time_s, result.faces, pipeline.engine.trained)
+                self._recording.write(result.frame, index, time_s, result.faces, pipeline.engine.trained)
             except RecordingError as exc:
                 self._end_recording(str(exc))
-        self._offer(result, self._index, time_s)
+        self._offer(result, index, time_s)
 
     def _offer(self, result: FrameResult, index: int, time_s: float) -> None:
         if self._awaiting_ack:
@@ -264,9 +258,8 @@ class FrameWorker(QObject):
         self._undisplayed = None
         self._awaiting_ack = True
         recorded = self._recording.frames if self._recording is not None else -1
-        self.frame_ready.emit(FrameReport(to_qimage(result.frame), index, time_s, result.faces,
-                                          result.timings, self._owner.pipeline.engine.trained, self._clock.fps,
-                                          recorded, crops_by_track(result)))
+        self.frame_ready.emit(frame_report(result, index, time_s, self._owner.pipeline.engine.trained,
+                                           self._clock.fps, recorded))
 
     # helpers ---------------------------------------------------------------------
     def _emit_engine(self) -> None:

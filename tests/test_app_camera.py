@@ -64,3 +64,22 @@ def test_lost_camera_mid_recording_leaves_a_playable_file(qtbot, make_window, mo
         n += 1
     assert n == frames and Path(path).with_suffix(".csv").is_file()
     assert not window.act.record.isChecked()
+
+
+def test_capture_numbers_frames_and_times_them(monkeypatch, synthetic_video):
+    monkeypatch.setattr(app.capture, "VideoSource", lambda source: FakeCamera(source, frames=1000, fps=500.0))
+    camera = app.capture.Capture(0)
+    while camera.read() is None:
+        time.sleep(0.005)
+    time.sleep(0.05)
+    assert camera.index == 0 and camera.time_s >= 0.05  # a camera counts frames and the wall clock
+    camera.close()
+    monkeypatch.undo()
+    video = app.capture.Capture(str(synthetic_video))
+    for _ in range(3):
+        video.read()
+    assert video.index == 2 and video.time_s == 2 / video.video.fps  # a file: its position
+    video.video.seek(10)
+    video.read()
+    assert video.index == 10
+    video.close()

@@ -42,12 +42,3 @@ def test_fps_averages_intervals_and_ignores_pauses():
     now.t += 0.05
     clock.frame_done()
     assert clock.fps == pytest.approx(20.0), "the pause was counted as a slow frame"
-
-
-def test_elapsed_counts_from_start():
-    now = FakeTime()
-    clock = FrameClock(now)
-    now.t += 5.0
-    clock.start()
-    now.t += 1.5
-    assert clock.elapsed() == pytest.approx(1.5)
