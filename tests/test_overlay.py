@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from synth import make_faces
 
-from c3ae.overlay import annotate, banner
+from c3ae.overlay import annotate, banner, label_text, layout
 from c3ae.twopoint import encode
 
 
@@ -52,3 +52,52 @@ def test_banner_marks_the_top_of_the_frame():
     frame = np.zeros((360, 640, 3), np.uint8)
     banner(frame, "UNTRAINED MODEL")
     assert frame[:10, :, 2].mean() > 50 and frame[100:].sum() == 0
+
+
+def _rects_overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _xyxy(rect):
+    x, y, w, h = rect
+    return (x, y, x + w, y + h)
+
+
+@pytest.mark.parametrize("size,n", [((640, 360), 12), ((1280, 720), 30), ((3840, 2160), 40)])
+def test_crowded_labels_and_charts_never_cover_another_face_or_label(size, n):
+    w, h = size
+    rng = np.random.default_rng(n)
+    boxes = []
+    while len(boxes) < n:  # faces of 6-12% of the frame height, not overlapping each other
+        s = rng.uniform(0.06, 0.12) * h
+        x, y = rng.uniform(0, w - s), rng.uniform(0, h - s)
+        if not any(_rects_overlap((x, y, x + s, y + s), b) for b in boxes):
+            boxes.append((x, y, x + s, y + s))
+    faces = _faces(boxes, rng.uniform(5, 80, n))
+    texts = [label_text(faces, i) for i in range(n)]
+    places = layout(faces, (h, w), texts)
+    rects = [(i, _xyxy(p.label)) for i, p in enumerate(places) if p.label]
+    rects += [(i, _xyxy(p.bars)) for i, p in enumerate(places) if p.bars]
+    for k, (i, r) in enumerate(rects):
+        assert 0 <= r[0] and r[2] <= w and 0 <= r[1] and r[3] <= h
+        assert not any(_rects_overlap(r, b) for j, b in enumerate(boxes) if j != i)
+        assert not any(_rects_overlap(r, r2) for r2 in [q for _, q in rects[k + 1:]])
+    assert sum(p.label is not None for p in places) >= 0.8 * n  # most faces keep a label
+
+
+def test_label_text_grows_with_resolution_and_says_band_and_doubt():
+    faces = _faces([(100, 100, 180, 180)], [29]).replace(ages_low=np.float32([25]), ages_high=np.float32([34]))
+    assert label_text(faces, 0) == "#1 29 y (25-34)"
+    assert label_text(faces.replace(uncertain=np.array([True])), 0) == "#1 29 y? (25-34)"
+    assert label_text(faces.replace(ages_smoothed=np.float32([np.nan])), 0) == "#1 ..."
+    heights = [layout(faces, (h, int(h * 16 / 9)), ["#1 29 y (25-34)"])[0].label[3] for h in (360, 1080, 2160)]
+    assert heights[0] >= 12 and heights[1] > 1.6 * heights[0] and heights[2] > 1.6 * heights[1]
+
+
+def test_two_faces_side_by_side_get_their_charts_outside_each_other():
+    faces = _faces([(200, 150, 280, 230), (285, 150, 365, 230)], [30, 60])
+    places = layout(faces, (360, 640), [label_text(faces, i) for i in range(2)])
+    for i, p in enumerate(places):
+        other = faces.boxes[1 - i]
+        for rect in (p.label, p.bars):
+            assert rect is not None and not _rects_overlap(_xyxy(rect), other)
