@@ -30,6 +30,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+try:
+    import av  # FFmpeg with libx264, from PyAV's wheel
+except ImportError:  # the OpenCV fallback below still writes video
+    av = None
+
 from .faces import Faces
 from .results_log import ResultsLog
 from .video import RecordingError
@@ -108,8 +113,6 @@ class H264Writer:
     """H.264 in fragmented MP4; every `gop` frames a fragment reaches the file."""
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int], encoder: str) -> None:
-        import av  # FFmpeg with libx264, from PyAV's wheel
-
         self.path = path
         self.gop = max(1, round(fps))  # one keyframe, hence one fragment, per second
         self.size = (size[0] - size[0] % 2, size[1] - size[1] % 2)  # 4:2:0 needs even sides
@@ -127,17 +130,15 @@ class H264Writer:
         except Exception:
             self._file.close()
             raise
-        self._keyframe = av.video.frame.PictureType.I
-        self._av_frame = av.VideoFrame
 
     def write(self, frame: np.ndarray) -> bool:
         """Encode one BGR frame; True when every earlier frame is now in the file."""
         w, h = self.size
-        image = self._av_frame.from_ndarray(np.ascontiguousarray(frame[:h, :w]), format="bgr24")
+        image = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[:h, :w]), format="bgr24")
         image.pts = self.frames
         boundary = self.frames > 0 and self.frames % self.gop == 0
         if self.frames % self.gop == 0:
-            image.pict_type = self._keyframe  # the muxer starts a fragment at each keyframe
+            image.pict_type = av.video.frame.PictureType.I  # the muxer starts a fragment at each keyframe
         for packet in self._stream.encode(image):
             self._container.mux(packet)
         self.frames += 1
@@ -176,9 +177,7 @@ class Mp4vWriter:
 
 def h264_encoder() -> str | None:
     """The first H.264 encoder this PyAV build has, or None."""
-    try:
-        import av
-    except ImportError:
+    if av is None:
         return None
     return next((name for name in H264_ENCODERS if name in av.codecs_available), None)
 
