@@ -168,6 +168,7 @@ class Mp4vWriter:
             raise RecordingError(f"Cannot write a video to {path}")
 
     def write(self, frame: np.ndarray) -> bool:
+        """Never True: nothing is playable before `close`, so the CSV rows wait for it too."""
         self._writer.write(frame)
         return False
 
@@ -274,7 +275,9 @@ class ResultsSink:
     def _close_after_error(self) -> None:
         """After a failed write: keep what reached the disk, ignore further errors."""
         video, log, self._video, self._log = self._video, self._log, None, None
-        with contextlib.suppress(OSError):  # FFmpeg may not report a failed trailer: frames_saved stays
+        # best effort: FFmpeg may fail or stay silent on the trailer, so frames_saved keeps
+        # the count known to be on disk
+        with contextlib.suppress(Exception):
             video.close()
         log.discard_pending()
         with contextlib.suppress(OSError):
