@@ -160,7 +160,8 @@ def _native_logs_silenced(verbose: bool) -> Iterator[None]:
     """TFLite, absl and FFmpeg log to file descriptor 2 behind Python's back. For
     the run, point it at /dev/null and give Python's own stderr (our messages,
     the progress bar, a real traceback) a private copy of the terminal."""
-    if verbose:
+    if verbose:  # and let OpenCV's FFmpeg warn again (c3ae.video quiets it; read at the first open)
+        os.environ.update(OPENCV_FFMPEG_LOGLEVEL="24", OPENCV_LOG_LEVEL="INFO")
         yield
         return
     previous = sys.stderr
