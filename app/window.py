@@ -3,33 +3,23 @@
 Everything slow happens in `FrameWorker`, on the QThread that `WorkerHost`
 owns. The window emits the host's request signals and reacts to the worker's
 signals; it never calls the worker, so the GUI thread never waits on capture,
-inference or disk. The status bar, REC indicator, banners, Source and Help
-menus are their own widgets: this class wires them together and follows the
-source's state (none, opening, playing, failed, lost).
+inference or disk. The actions, toolbar, central area, status bar, Source
+menu and Help boxes are their own modules: this class wires them together and
+follows the source's state (none, opening, playing, failed, lost).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QMainWindow,
-    QMessageBox,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine
 from c3ae.video import parse_source
 
 from .actions import WindowActions
-from .banner import Banner
 from .cameras import list_cameras
-from .controls import SettingsPanel, TransportBar
-from .empty_state import EmptyState
+from .controls import SettingsPanel
 from .help import about_html, shortcuts_html, show_box
 from .messages import EngineInfo, FrameReport, PipelineOptions, SourceInfo
 from .panels import CropsView, FacePanel
@@ -38,7 +28,7 @@ from .settings import AppSettings
 from .source_menu import SourceMenu
 from .status import StatusBar
 from .toolbar import MainToolBar
-from .video_view import VideoView
+from .video_area import VideoArea
 from .window_layout import restore_layout, save_layout
 from .worker_host import WorkerHost
 
@@ -89,28 +79,13 @@ class MainWindow(QMainWindow):
             signal.connect(slot)
 
     def _build_ui(self) -> None:
-        self.banner = Banner("#b00020")  # the model cannot give ages: stays while that is so
-        self.record_banner = Banner("#9a4a00", dismissable=True)  # a recording failed: stays until closed
-        self.video = VideoView()
-        self.empty = EmptyState()
-        self.empty.open_file_requested.connect(self.choose_file)
-        self.empty.camera_requested.connect(self.open_source)
-        self.empty.reopen_requested.connect(self.open_source)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.video)
-        self.transport = TransportBar(self.act.play, self.act.step_back, self.act.step_forward,
-                                      self.settings.loop)
-        self.transport.seek_requested.connect(self.host.seek_requested)
-        self.transport.loop_changed.connect(self._loop_changed)
-        self.transport.set_source(None)
-        central = QWidget()
-        column = QVBoxLayout(central)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        for widget, stretch in ((self.banner, 0), (self.record_banner, 0), (self.stack, 1), (self.transport, 0)):
-            column.addWidget(widget, stretch)
-        self.setCentralWidget(central)
+        self.area = VideoArea(self.act, self.settings.loop)
+        self.area.empty.open_file_requested.connect(self.choose_file)
+        self.area.empty.camera_requested.connect(self.open_source)
+        self.area.empty.reopen_requested.connect(self.open_source)
+        self.area.transport.seek_requested.connect(self.host.seek_requested)
+        self.area.transport.loop_changed.connect(self._loop_changed)
+        self.setCentralWidget(self.area)
 
         self.faces = FacePanel()
         self.faces.selection_changed.connect(self._show_selected_crops)
@@ -175,8 +150,7 @@ class MainWindow(QMainWindow):
         self.faces.clear()
         name = f"camera {source}" if isinstance(source, int) else Path(source).name
         self._show_empty(f"Opening {name}…", "" if self.engine_info is not None else
-                         "Loading the face detector and the age model: this takes a few seconds.")
-        self.empty.open_button.setEnabled(False)
+                         "Loading the face detector and the age model: this takes a few seconds.", can_open=False)
         self.host.open_requested.emit(source)
 
     def choose_file(self) -> None:
@@ -198,9 +172,7 @@ class MainWindow(QMainWindow):
     # worker signals --------------------------------------------------------------------
     def _on_source_opened(self, info: SourceInfo) -> None:
         self.source_info = info
-        self.stack.setCurrentWidget(self.video)
-        self.video.set_image(None)
-        self.transport.set_source(info)
+        self.area.show_source(info)
         self.act.set_source(info)
         self.settings.last_source = info.source
         self.setWindowTitle(f"{Path(str(info.source)).name if not info.is_camera else info.label} "
@@ -224,7 +196,6 @@ class MainWindow(QMainWindow):
     def _show_no_source(self, title: str, message: str) -> None:
         self.source_info = None
         self.act.set_source(None)
-        self.transport.set_source(None)
         self.faces.clear()
         self._show_empty(title, message)
 
@@ -233,20 +204,19 @@ class MainWindow(QMainWindow):
         self.settings_panel.set_cuda_available(info.cuda_available)
         self.status.set_device(info.device)
         if info.trained:
-            self.banner.hide()
+            self.area.banner.hide()
         else:
-            self.banner.show_message(f"Untrained model: ages are hidden ({info.status}). "
+            self.area.banner.show_message(f"Untrained model: ages are hidden ({info.status}). "
                                      f"Train the model or put trained weights at weights/c3ae.pt.")
 
     def _on_engine_failed(self, message: str) -> None:
         self._show_no_source("The age model cannot start", message)
-        self.banner.show_message("The age model cannot start: see the message below.")
+        self.area.banner.show_message("The age model cannot start: see the message below.")
 
     def _on_frame(self, report: FrameReport) -> None:
         self.last_report = report
-        self.video.set_image(report.image)
+        self.area.show_frame(report)
         self.faces.show_report(report)
-        self.transport.show_position(report.index)
         if self.crops_dock.isVisible():
             self._show_selected_crops(self.faces.selected)
         self.status.frame_shown()
@@ -268,7 +238,7 @@ class MainWindow(QMainWindow):
         self.act.set_checked(self.act.record, False)
         self.toolbar.show_recording(False)
         if error:
-            self.record_banner.show_message(failure_text(path, frames, error))
+            self.area.record_banner.show_message(failure_text(path, frames, error))
         else:
             self.status.showMessage(f"Saved {frames} frames to {path}", 10000)
 
@@ -311,12 +281,8 @@ class MainWindow(QMainWindow):
         self.showFullScreen() if on else self.showNormal()
 
     # helpers --------------------------------------------------------------------------------
-    def _show_empty(self, title: str, detail: str) -> None:
-        self.empty.set_message(title, detail)
-        self.empty.open_button.setEnabled(True)
-        self.empty.set_cameras(list_cameras())
-        self.empty.set_last_source(self.settings.last_source)
-        self.stack.setCurrentWidget(self.empty)
+    def _show_empty(self, title: str, detail: str, can_open: bool = True) -> None:
+        self.area.show_message(title, detail, list_cameras(), self.settings.last_source, can_open)
 
     def _show_selected_crops(self, track_id: int) -> None:
         report = self.last_report

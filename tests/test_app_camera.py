@@ -52,9 +52,9 @@ def test_lost_camera_mid_recording_leaves_a_playable_file(qtbot, make_window, mo
     window = make_window()
     window.open_source(0)
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
-    assert not window.transport.isVisible()  # no seeking in a live camera
+    assert not window.area.transport.isVisible()  # no seeking in a live camera
     window.act.record.trigger()
-    qtbot.waitUntil(lambda: window.empty.title.text() == "The video source was lost", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.area.empty.title.text() == "The video source was lost", timeout=TIMEOUT)
     qtbot.waitUntil(lambda: window.last_recording is not None, timeout=TIMEOUT)
     path, frames, error = window.last_recording
     assert error == "" and frames > 0

@@ -70,7 +70,7 @@ def open_paused(qtbot, window, video: Path) -> None:
 def test_clicking_the_seek_bar_jumps_there(qtbot, make_window, synthetic_video):
     window = make_window()
     open_paused(qtbot, window, synthetic_video)
-    slider = window.transport.slider
+    slider = window.area.transport.slider
     start = slider.value()
     qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(int(slider.width() * 0.75), slider.height() // 2))
     target = slider.value()
