@@ -11,8 +11,8 @@ frame rate, every frame processed and recorded); cameras go through
 `LatestFrameReader`, which drops the frames the model cannot keep up with.
 
 Its other jobs live beside it: reading in `Capture`, the engine lifecycle in
-`PipelineOwner`, pacing and the FPS figure in `FrameClock`, the window's view
-of a frame in `images`, PNGs in `snapshot`.
+`PipelineOwner`, pacing and the FPS figure in `FrameClock`, recording in
+`Recorder`, the window's view of a frame in `images`, PNGs in `snapshot`.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from .clock import FrameClock
 from .images import frame_report
 from .messages import PipelineOptions, SourceInfo
 from .pipeline_owner import STARTUP_ERRORS, PipelineOwner
-from .recording import Recording
+from .recorder import Recorder
 from .snapshot import save_snapshot
 
 CAMERA_POLL_MS = 5
@@ -62,7 +62,7 @@ class FrameWorker(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
         self._source: Capture | None = None
-        self._recording: Recording | None = None
+        self._recorder = Recorder()
         self._playing = False
         self._loop = False
         self._seek_to: int | None = None
@@ -142,24 +142,22 @@ class FrameWorker(QObject):
 
     @Slot(str, bool)
     def start_recording(self, folder: str, with_csv: bool) -> None:
-        if self._recording is not None:
-            return
         if self._source is None:
             self.error.emit("Nothing to record: open a camera or a video first")
             return
-        frame = self._last_frame
+        frame = self._last_frame  # the recording has the size of the annotated frames
         size = self._source.video.size if frame is None else (frame.shape[1], frame.shape[0])
         try:
-            self._recording = Recording(folder, self._source.video.fps, size, with_csv,
-                                        realtime=self._source.is_camera)
-        except (RecordingError, OSError) as exc:
+            path = self._recorder.start(folder, self._source.video.fps, size, with_csv, self._source.is_camera)
+        except RecordingError as exc:
             self.recording_stopped.emit("", 0, str(exc))
             return
-        self.recording_started.emit(str(self._recording.path))
+        if path is not None:
+            self.recording_started.emit(path)
 
     @Slot()
     def stop_recording(self) -> None:
-        self._end_recording("")
+        self._end_recording()
 
     @Slot(str)
     def snapshot(self, folder: str) -> None:
@@ -224,7 +222,7 @@ class FrameWorker(QObject):
             self._seek_to = 0
             self._timer.start(0)
         else:
-            self._end_recording("")
+            self._end_recording()
             self._at_end = True
             self._steps = 0
             self.set_playing(False)
@@ -244,11 +242,9 @@ class FrameWorker(QObject):
         if self._playing:  # a frame stepped to while paused says nothing about the rate
             self._clock.frame_done()
         self._last_frame = result.frame
-        if self._recording is not None:
-            try:
-                self._recording.write(result.frame, index, time_s, result.faces, pipeline.engine.trained)
-            except RecordingError as exc:
-                self._end_recording(str(exc))
+        ending = self._recorder.write(result.frame, index, time_s, result.faces, pipeline.engine.trained)
+        if ending is not None:
+            self.recording_stopped.emit(*ending)
         self._offer(result, index, time_s)
 
     def _offer(self, result: FrameResult, index: int, time_s: float) -> None:
@@ -257,20 +253,17 @@ class FrameWorker(QObject):
             return
         self._undisplayed = None
         self._awaiting_ack = True
-        recorded = self._recording.frames if self._recording is not None else -1
         self.frame_ready.emit(frame_report(result, index, time_s, self._owner.pipeline.engine.trained,
-                                           self._clock.fps, recorded))
+                                           self._clock.fps, self._recorder.frames))
 
     # helpers ---------------------------------------------------------------------
     def _emit_engine(self) -> None:
         self.engine_ready.emit(self._owner.engine_info())
 
-    def _end_recording(self, error: str) -> None:
-        if self._recording is None:
-            return
-        recording, self._recording = self._recording, None
-        recording.close()
-        self.recording_stopped.emit(str(recording.path), recording.frames, error)
+    def _end_recording(self) -> None:
+        ending = self._recorder.stop()
+        if ending is not None:
+            self.recording_stopped.emit(*ending)
 
     def _lose_source(self, message: str) -> None:
         self._close_source()
@@ -278,7 +271,7 @@ class FrameWorker(QObject):
 
     def _close_source(self) -> None:
         self._timer.stop()
-        self._end_recording("")
+        self._end_recording()
         if self._source is not None:
             self._source.close()
         self._source = None

@@ -161,3 +161,33 @@ def test_a_recording_that_cannot_start_says_so(qtbot, make_window, synthetic_vid
     qtbot.waitUntil(lambda: window.area.record_banner.isVisible(), timeout=TIMEOUT)
     assert window.area.record_banner.text().startswith("Recording could not start, nothing was saved.")
     assert not window.act.record.isChecked() and not any(tmp_path.glob("**/*.mp4"))
+
+
+class CloseFails(DiskFillsAfter):
+    """A writer whose finalising fails as a full disk makes it."""
+
+    def close(self) -> None:
+        import errno
+
+        self._writer.close()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_recording_that_cannot_be_finalised_still_ends(tmp_path, monkeypatch):
+    import numpy as np
+
+    import c3ae.sink
+    from app.recorder import Recorder
+    from c3ae.faces import Faces
+
+    real_open = c3ae.sink.open_video
+    monkeypatch.setattr(c3ae.sink, "open_video", lambda *args: CloseFails(real_open(*args), 100))
+    recorder = Recorder()
+    path = recorder.start(str(tmp_path), 30.0, (64, 48), with_csv=True, realtime=False)
+    assert recorder.start(str(tmp_path), 30.0, (64, 48), with_csv=True, realtime=False) is None  # one at a time
+    for i in range(3):
+        assert recorder.write(np.zeros((48, 64, 3), np.uint8), i, i / 30, Faces.empty(), True) is None
+    assert recorder.frames == 3
+    ended_path, frames, error = recorder.stop()  # no exception: the window must hear that it ended
+    assert ended_path == path and "disk is full" in error
+    assert recorder.frames == -1 and recorder.stop() is None
