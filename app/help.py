@@ -102,6 +102,7 @@ def show_box(parent: QWidget, title: str, text_html: str) -> QMessageBox:
     """A window-modal box that does not block the caller (the video keeps playing)."""
     box = QMessageBox(QMessageBox.Icon.NoIcon, title, text_html, QMessageBox.StandardButton.Close, parent)
     box.setTextFormat(Qt.TextFormat.RichText)
+    box.setStyleSheet("QLabel { min-width: 460px; }")  # QMessageBox is narrow: tables would wrap every row
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
