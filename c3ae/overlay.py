@@ -84,13 +84,23 @@ class _Room:
         self.placed = np.zeros((0, 4))
         self.fw, self.fh = frame_w, frame_h
 
-    def free(self, rect: Rect, inside: int | None = None) -> bool:
-        """Inside the frame and clear of every face (but face `inside`) and placed rectangle."""
-        x, y, w, h = rect
-        if x < 0 or y < 0 or x + w > self.fw or y + h > self.fh:
-            return False
-        boxes = self.boxes if inside is None else np.delete(self.boxes, inside, axis=0)
-        return not _overlaps(rect, boxes) and not _overlaps(rect, self.placed)
+    def free_inside(self, rect: Rect, own: int) -> bool:
+        """Clear of every face but face `own` and of every placed rectangle."""
+        return not (_overlaps(rect, self.placed) or _overlaps(rect, self.boxes[:own])
+                    or _overlaps(rect, self.boxes[own + 1:]))
+
+    def first_free(self, rects: list[Rect]) -> Rect | None:
+        """The first of these rectangles that is inside the frame and clear of
+        every face and placed rectangle (checked all at once: crowds are many)."""
+        r = np.array(rects, np.float64)
+        r[:, 2:] += r[:, :2]
+        ok = (r[:, 0] >= 0) & (r[:, 1] >= 0) & (r[:, 2] <= self.fw) & (r[:, 3] <= self.fh)
+        taken = np.vstack([self.boxes, self.placed])
+        if len(taken):
+            ok &= ~np.any((taken[None, :, 0] < r[:, None, 2]) & (r[:, None, 0] < taken[None, :, 2])
+                          & (taken[None, :, 1] < r[:, None, 3]) & (r[:, None, 1] < taken[None, :, 3]), axis=1)
+        hits = np.flatnonzero(ok)
+        return rects[hits[0]] if len(hits) else None
 
     def take(self, rect: Rect) -> None:
         x, y, w, h = rect
@@ -128,17 +138,16 @@ def _place_label(room: _Room, box: np.ndarray, i: int, text: str, scale: float, 
                  gap: int) -> Placement:
     for s in (scale, 0.8 * scale, 0.65 * scale):
         w, h, _ = _text_size(text, s, thickness)
-        for x, y in _label_spots(box, w, h, gap):
-            rect = room.clamp(x, y, w, h)
-            if room.free(rect):
-                room.take(rect)
-                return Placement(text, s, rect)
+        rect = room.first_free([room.clamp(x, y, w, h) for x, y in _label_spots(box, w, h, gap)])
+        if rect is not None:
+            room.take(rect)
+            return Placement(text, s, rect)
     short = text.split(" y")[0].split(" ")[-1]  # the bare age (or "...")
     s = 0.65 * scale
     w, h, _ = _text_size(short, s, thickness)
     x1, y1, x2, y2 = box
     rect = room.clamp(x1 + gap, y1 + gap, w, h)  # inside its own box: covers only its own face
-    if x2 - x1 >= w + 2 * gap and y2 - y1 >= h + 2 * gap and room.free(rect, i):
+    if x2 - x1 >= w + 2 * gap and y2 - y1 >= h + 2 * gap and room.free_inside(rect, i):
         room.take(rect)
         return Placement(short, s, rect)
     return Placement(text, scale, None)
@@ -148,12 +157,12 @@ def _place_bars(room: _Room, box: np.ndarray, chart_w: int, unit: float, gap: in
     x1, y1, x2, y2 = box
     full_h = int(max(24 * unit, min(0.6 * (y2 - y1), 60 * unit)))
     for w, h in ((chart_w, full_h), (int(chart_w * 0.6), int(max(16 * unit, full_h * 0.6)))):
-        for x, y in ((x2 + gap, y1), (x1 - w - gap, y1), (x2 + gap, y2 - h), (x1 - w - gap, y2 - h),
-                     (x1, y2 + gap), (x2 - w, y2 + gap)):
-            rect = room.clamp(x, y, w, h)
-            if room.free(rect):
-                room.take(rect)
-                return rect
+        spots = ((x2 + gap, y1), (x1 - w - gap, y1), (x2 + gap, y2 - h), (x1 - w - gap, y2 - h),
+                 (x1, y2 + gap), (x2 - w, y2 + gap))
+        rect = room.first_free([room.clamp(x, y, w, h) for x, y in spots])
+        if rect is not None:
+            room.take(rect)
+            return rect
     return None
 
 

@@ -64,10 +64,14 @@ def border_factor(faces: Faces, frame_shape: tuple[int, ...]) -> np.ndarray:
 def sharpness(crops: torch.Tensor) -> np.ndarray:
     """Variance of the Laplacian of each face's inner crop (crops: N, K, 3, S, S uint8)."""
     out = np.empty(len(crops))
-    for i, crop in enumerate(crops[:, 0].numpy()):
-        grey = cv2.cvtColor(np.ascontiguousarray(crop.transpose(1, 2, 0)), cv2.COLOR_BGR2GRAY)
-        out[i] = cv2.Laplacian(grey, cv2.CV_32F).var()
+    for i, crop in enumerate(_images(crops, 0)):
+        out[i] = cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_32F).var()
     return out
+
+
+def _images(crops: torch.Tensor, k: int) -> np.ndarray:
+    """Crop k of every face as (N, S, S, 3) contiguous BGR images, in one copy."""
+    return np.ascontiguousarray(crops[:, k].numpy().transpose(0, 2, 3, 1))
 
 
 def face_quality(faces: Faces, frame_shape: tuple[int, ...] | None = None,
@@ -89,10 +93,10 @@ def appearance(crops: torch.Tensor) -> np.ndarray:
     dark and grey pixels, whose hue is noise, are left out. A crop with too
     few usable pixels gets an all-zero row: "unknown", never a mismatch."""
     out = np.zeros((len(crops), _HIST_BINS[0] * _HIST_BINS[1]), np.float32)
-    middle = min(1, crops.shape[1] - 1) if len(crops) else 0
-    for i, crop in enumerate(crops[:, middle].numpy() if len(crops) else []):
-        bgr = np.ascontiguousarray(crop.transpose(1, 2, 0))
-        peak = float(np.percentile(bgr, 98))
+    if not len(crops):
+        return out
+    for i, bgr in enumerate(_images(crops, min(1, crops.shape[1] - 1))):
+        peak = float(cv2.resize(bgr, (8, 8), interpolation=cv2.INTER_AREA).max())  # bright, but not one pixel
         if peak < 12:  # black: nothing to compare
             continue
         bgr = cv2.convertScaleAbs(bgr, alpha=255.0 / peak)

@@ -68,34 +68,34 @@ class _Kalman:
 
     def __init__(self, box: np.ndarray) -> None:
         z = self._measure(box)
-        self.x = np.r_[z, np.zeros(4)]
-        s = np.r_[z[2:], z[2:]]
-        self.P = np.diag(np.r_[2 * _STD_POS * s, 10 * _STD_VEL * s] ** 2)
+        self.x = np.concatenate([z, np.zeros(4)])
+        wh = np.tile(z[2:], 2)
+        self.P = np.diag(np.concatenate([2 * _STD_POS * wh, 10 * _STD_VEL * wh]) ** 2)
 
     @staticmethod
     def _measure(box: np.ndarray) -> np.ndarray:
         b = np.asarray(box, np.float64)
-        return np.r_[(b[:2] + b[2:]) / 2, np.maximum(b[2:] - b[:2], 1.0)]
+        return np.concatenate([(b[:2] + b[2:]) / 2, np.maximum(b[2:] - b[:2], 1.0)])
 
     @property
     def box(self) -> np.ndarray:
-        c, wh = self.x[:2], np.maximum(self.x[2:4], 1.0)
-        return np.r_[c - wh / 2, c + wh / 2].astype(np.float32)
+        c, half = self.x[:2], np.maximum(self.x[2:4], 1.0) / 2
+        return np.concatenate([c - half, c + half]).astype(np.float32)
 
     def predict(self, coasting: bool) -> None:
         if coasting:  # unseen: keep drifting along, but stop growing or shrinking
             self.x[6:] = 0.0
-        s = np.r_[self.x[2:4], self.x[2:4]]
-        q = np.diag(np.r_[_STD_POS * s, _STD_VEL * s] ** 2)
+        wh = np.tile(self.x[2:4], 2)
+        q = np.concatenate([_STD_POS * wh, _STD_VEL * wh]) ** 2
         self.x = self._F @ self.x
-        self.P = self._F @ self.P @ self._F.T + q
+        self.P = self._F @ self.P @ self._F.T
+        self.P[np.diag_indices(8)] += q
 
     def update(self, box: np.ndarray) -> None:
         z = self._measure(box)
-        r = np.diag((_STD_POS * np.r_[self.x[2:4], self.x[2:4]]) ** 2)
-        s = self._H @ self.P @ self._H.T + r
-        k = np.linalg.solve(s, self._H @ self.P).T
-        self.x = self.x + k @ (z - self._H @ self.x)
+        s = self.P[:4, :4] + np.diag((_STD_POS * np.tile(self.x[2:4], 2)) ** 2)  # H P H' + R
+        k = np.linalg.solve(s, self.P[:4]).T  # P H' S^-1 (H picks the first four rows)
+        self.x = self.x + k @ (z - self.x[:4])
         self.P = self.P - k @ s @ k.T
 
 
