@@ -20,6 +20,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import torch
 from synth import count_frames, face_clip_frames, real_faces, write_clip
 
 from c3ae import engine as engine_module
@@ -99,6 +100,13 @@ def test_missing_output_folder_is_named(plain_clip, tmp_path, capsys):
     assert "does not exist" in _one_error_line(capsys.readouterr().err)
 
 
+def test_bad_csv_path_refuses_before_the_video_is_started(plain_clip, tmp_path, capsys):
+    out = tmp_path / "out.mp4"
+    assert main([str(plain_clip), "-o", str(out), "--csv", str(tmp_path / "no" / "o.csv")]) == EXIT_ERROR
+    assert "does not exist" in _one_error_line(capsys.readouterr().err)
+    assert not out.exists()  # no half-written video left behind
+
+
 @pytest.fixture
 def read_only_folder(tmp_path, monkeypatch):
     """A read-only tmpfs when this process may mount one (root), else a folder
@@ -143,6 +151,13 @@ def test_range_ends_are_accepted_and_just_past_them_refused():
         for bad in (low - 0.01, high + 0.01):
             with pytest.raises(OptionsError, match=name.replace("_", "-")):
                 PipelineOptions(**{name: bad})
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_a_gpu_is_one_line(plain_clip, tmp_path, capsys):
+    assert main([str(plain_clip), "-o", str(tmp_path / "o.mp4"), "--device", "cuda"]) == EXIT_ERROR
+    assert "no CUDA device" in _one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / "o.mp4").exists()
 
 
 # -- weights ----------------------------------------------------------------------------
