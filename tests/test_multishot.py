@@ -94,3 +94,23 @@ def test_tracks_file_has_one_row_per_person(run):
         assert float(r["age_low"]) <= float(r["age"]) <= float(r["age_high"])
         assert int(r["frames"]) >= 5 and float(r["seconds"]) > 0
     assert [t["track_id"] for t in run["json"]["tracks"]] == [int(r["track_id"]) for r in rows]
+
+
+def test_stepping_back_shows_the_same_tracks_and_ages_as_the_first_pass():
+    try:
+        model_path("full")
+    except FaceModelMissing as exc:
+        pytest.skip(str(exc))
+    from c3ae.options import PipelineOptions
+    from c3ae.pipeline import FramePipeline
+
+    frames, _, _ = multishot_clip(adult_faces(10))
+    pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu"))
+    try:
+        first = [pipeline.process(frames[i], draw=False, frame_index=i).faces for i in range(50)]
+        for i in [20, 21, 22, 12, 13, 45, 45, 41]:  # steps back, a jump back, a repeat, forward again
+            again = pipeline.process(frames[i], draw=False, frame_index=i).faces
+            for name in ("track_ids", "missed", "ages_smoothed", "ages_low", "ages_high"):
+                np.testing.assert_array_equal(getattr(again, name), getattr(first[i], name), err_msg=f"{name} @ {i}")
+    finally:
+        pipeline.close()
