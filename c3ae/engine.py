@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import options
 from .crops import CROP_SCALES, CROP_SIZE
 from .faces import N_BINS
 from .model import C3AE
@@ -33,9 +34,9 @@ class WeightsError(RuntimeError):
     """Weights that cannot be used: missing, corrupt, or not matching their manifest."""
 
 
-def resolve_device(device: str | None) -> torch.device:
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def torch_device(device: str | None) -> torch.device:
+    """The torch device for a device option ('auto' and None resolved by `c3ae.options`)."""
+    device = options.resolve_device(device or "auto")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise WeightsError("CUDA was requested but no CUDA device is available; use --device cpu")
     return torch.device(device)
@@ -74,7 +75,7 @@ class AgeEngine:
 
     def __init__(self, weights: Path | str | None = DEFAULT_WEIGHTS, device: str | None = None,
                  warmup: bool = True) -> None:
-        self.device = resolve_device(device)
+        self.device = torch_device(device)
         weights = Path(weights) if weights is not None else None
         if weights is not None and weights.is_file():
             model, self.manifest = _load_verified(weights)

@@ -23,7 +23,7 @@ from .crops import face_crops
 from .detect import FaceDetector
 from .engine import DEFAULT_WEIGHTS, AgeEngine
 from .faces import Faces
-from .options import PipelineOptions, resolve_device
+from .options import PipelineOptions
 from .track import FaceTracker, StateHistory
 
 WEAK_SCORE = 0.3  # detections from here up may continue a track
@@ -92,7 +92,7 @@ class FramePipeline:
 
     def set_device(self, device: str) -> None:
         """Move inference to another device (reloads the same weights there)."""
-        self.engine = AgeEngine(self.engine.weights, device=resolve_device(device))
+        self.engine = AgeEngine(self.engine.weights, device=device)
 
     def reset(self) -> None:
         """Forget tracks and their per-frame history (a new source)."""
