@@ -243,7 +243,7 @@ class ResultsSink:
                 self.frames += 1
                 if boundary:  # a fragment is in the file: its rows may follow
                     self.frames_saved = self.frames - 1
-                    self._log.flush()
+                    self._flush_rows()
             self._log.add(frame_index, time_s, faces, trained)
         except RecordingError as exc:
             self.close()
@@ -251,8 +251,14 @@ class ResultsSink:
                                  f"in {self.path}") from exc
         except OSError as exc:
             self._close_after_error()
-            raise RecordingError(f"{describe_os_error(exc, self.path)}. Recording stopped; "
+            raise RecordingError(f"{describe_os_error(exc, Path(exc.filename or self.path))}. Recording stopped; "
                                  f"{self.frames_saved} frames are saved in {self.path}") from exc
+
+    def _flush_rows(self) -> None:
+        try:
+            self._log.flush()
+        except OSError as exc:  # a write error names no file: say it was the CSV
+            raise OSError(exc.errno, exc.strerror, str(self.csv_path)) from exc
 
     def close(self) -> None:
         """Finalise every file; a run that wrote no frame leaves none."""

@@ -25,6 +25,7 @@ from synth import count_frames, face_clip_frames, real_faces, write_clip
 
 from c3ae import engine as engine_module
 from c3ae import pipeline as pipeline_module
+from c3ae import results_log as results_log_module
 from c3ae import sink as sink_module
 from c3ae.annotate import EXIT_ERROR, EXIT_TRUNCATED, main
 from c3ae.model import C3AE
@@ -241,6 +242,27 @@ def test_disk_filling_mid_run_keeps_what_was_written(face_clip, tmp_path, monkey
     assert "disk is full" in line and f"{FPS} frames are saved" in line
     assert count_frames(out)[0] == FPS
     assert max(_csv_frames(csv_path)) < FPS
+
+
+def test_csv_disk_full_mid_run_names_the_csv(face_clip, tmp_path, monkeypatch, capsys, placeholder):
+    """The CSV's first flush (after the video's first second) fails with ENOSPC."""
+
+    class FullAtFlush:
+        def __init__(self, path, mode, **kwargs):
+            self._file = builtins.open(path, mode, **kwargs)
+
+        def flush(self):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self._file, name)
+
+    monkeypatch.setattr(results_log_module, "open", FullAtFlush, raising=False)
+    out, csv_path = tmp_path / "o.mp4", tmp_path / "o.csv"
+    assert main([str(face_clip), "-o", str(out), "--csv", str(csv_path), *placeholder]) == EXIT_ERROR
+    line = _one_error_line(capsys.readouterr().err)
+    assert f"Cannot write {csv_path}: the disk is full" in line and f"{FPS} frames are saved" in line
+    assert count_frames(out)[0] >= FPS
 
 
 # -- signals -----------------------------------------------------------------------------
