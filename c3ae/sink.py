@@ -243,7 +243,7 @@ class ResultsSink:
                 self.frames += 1
                 if boundary:  # a fragment is in the file: its rows may follow
                     self.frames_saved = self.frames - 1
-                    self._flush_rows()
+                    self._flush_rows(self._log)
             self._log.add(frame_index, time_s, faces, trained)
         except RecordingError as exc:
             self.close()
@@ -254,9 +254,9 @@ class ResultsSink:
             raise RecordingError(f"{describe_os_error(exc, Path(exc.filename or self.path))}. Recording stopped; "
                                  f"{self.frames_saved} frames are saved in {self.path}") from exc
 
-    def _flush_rows(self) -> None:
+    def _flush_rows(self, log: ResultsLog) -> None:
         try:
-            self._log.flush()
+            log.flush()
         except OSError as exc:  # a write error names no file: say it was the CSV
             raise OSError(exc.errno, exc.strerror, str(self.csv_path)) from exc
 
@@ -267,13 +267,18 @@ class ResultsSink:
         video, log, self._video, self._log = self._video, self._log, None, None
         try:
             video.close()
-            self.frames_saved = self.frames
-            log.close()
         except OSError as exc:
             with contextlib.suppress(OSError):
                 log.close()
-            raise RecordingError(f"{describe_os_error(exc, Path(exc.filename or self.path))}; "
-                                 f"{self.frames_saved} frames are saved in {self.path}") from exc
+            raise RecordingError(f"{describe_os_error(exc, self.path)}; {self.frames_saved} frames are saved "
+                                 f"in {self.path}") from exc
+        self.frames_saved = self.frames
+        try:
+            self._flush_rows(log)
+            log.close()  # writes the JSON
+        except OSError as exc:
+            raise RecordingError(f"{describe_os_error(exc, Path(exc.filename or self.json_path or self.path))}; "
+                                 f"the video {self.path} is complete ({self.frames} frames)") from exc
         if self.frames == 0:
             for path in self._paths:
                 path.unlink(missing_ok=True)
