@@ -1,0 +1,49 @@
+import cv2
+import numpy as np
+import torch
+from synth import make_faces, real_faces
+
+from c3ae.crops import face_crops
+from c3ae.quality import appearance, border_factor, face_quality, pose_factor, sharpness, similarity
+
+
+def test_frontal_faces_count_fully_and_turned_ones_little():
+    frontal = make_faces([(100, 100, 180, 180)])
+    turned = frontal.replace(keypoints=frontal.keypoints.copy())
+    turned.keypoints[0, 2, 0] += 0.25 * 80  # nose a quarter face to the side: a strong yaw
+    turned.keypoints[0, 5, 0] -= 0.2 * 80  # the far ear folds towards the eye
+    rolled = make_faces([(100, 100, 180, 180)], roll_deg=30)  # a tilted head is still frontal
+    assert pose_factor(frontal)[0] == 1.0 and pose_factor(rolled)[0] > 0.95
+    assert pose_factor(turned)[0] < 0.3
+
+
+def test_faces_cut_by_the_border_and_small_faces_count_less():
+    faces = make_faces([(100, 100, 180, 180), (-40, 100, 40, 180), (300, 100, 316, 116)])
+    border = border_factor(faces, (360, 640))
+    np.testing.assert_allclose(border[:2], [1.0, 0.25])
+    q = face_quality(faces, (360, 640))
+    assert q[0] > 0.9 and q[1] < 0.3 and q[2] < 0.1
+
+
+def test_a_blurred_face_counts_less_than_the_same_face_sharp():
+    img = real_faces(1)[0]
+    frame = cv2.copyMakeBorder(img, 60, 60, 60, 60, cv2.BORDER_REFLECT)
+    h, w = img.shape[:2]
+    faces = make_faces([(60 + 0.2 * w, 60 + 0.25 * h, 60 + 0.8 * w, 60 + 0.8 * h)])
+    sharp = face_quality(faces, frame.shape, face_crops(frame, faces))[0]
+    blurred = cv2.GaussianBlur(frame, (0, 0), 4)
+    soft = face_quality(faces, frame.shape, face_crops(blurred, faces))[0]
+    assert soft < 0.5 * sharp
+    assert sharpness(face_crops(blurred, faces))[0] < sharpness(face_crops(frame, faces))[0]
+
+
+def test_appearance_ignores_brightness_and_tells_colours_apart():
+    rng = np.random.default_rng(0)
+    base = np.clip(np.array([60, 110, 200]) + rng.integers(-30, 30, (3, 64, 64, 3)), 0, 255)
+    other = np.clip(np.array([200, 90, 50]) + rng.integers(-30, 30, (3, 64, 64, 3)), 0, 255)
+    crops = np.stack([base, (base * 0.4), other]).astype(np.uint8)
+    looks = appearance(torch.from_numpy(crops.transpose(0, 1, 4, 2, 3).copy()))
+    s = similarity(looks, looks)
+    assert s[0, 1] > 0.8 and s[0, 2] < 0.2
+    black = appearance(torch.zeros((1, 3, 3, 64, 64), dtype=torch.uint8))
+    assert black.sum() == 0 and similarity(black, looks)[0, 2] == 1.0  # unknown, never a mismatch
