@@ -70,6 +70,7 @@ class Capture:
         self._reader = LatestFrameReader(self.video) if self.is_camera else None
         self.index = -1  # the last frame read: its position in a file, its number from a camera
         self._opened_at = time.perf_counter()
+        self._early_end_told = False
 
     def read(self) -> np.ndarray | None:
         """The next file frame (None at the end), or the newest camera frame (None when none is new)."""
@@ -82,6 +83,13 @@ class Capture:
     def time_s(self) -> float:
         """The last frame's time: its position in a file, seconds since opening for a camera."""
         return time.perf_counter() - self._opened_at if self.is_camera else self.index / self.video.fps
+
+    def early_end(self) -> str | None:
+        """At the end of a file: why it ended before the frame count its header
+        announces, the first time only (a looping file would say it every round)."""
+        reason = None if self.is_camera or self._early_end_told else self.video.truncation()
+        self._early_end_told = self._early_end_told or reason is not None
+        return reason
 
     @property
     def lost(self) -> bool:

@@ -17,7 +17,7 @@ class VideoArea(QWidget):
     def __init__(self, actions: WindowActions, loop: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.banner = Banner("#b00020")  # the model cannot give ages: stays while that is so
-        self.record_banner = Banner("#9a4a00", dismissable=True)  # a recording failed: stays until closed
+        self.notice = Banner("#9a4a00", dismissable=True)  # a failed recording, a truncated file: until closed
         self.video = VideoView()
         self.empty = EmptyState()
         self.stack = QStackedWidget()
@@ -28,7 +28,7 @@ class VideoArea(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        for widget, stretch in ((self.banner, 0), (self.record_banner, 0), (self.stack, 1), (self.transport, 0)):
+        for widget, stretch in ((self.banner, 0), (self.notice, 0), (self.stack, 1), (self.transport, 0)):
             column.addWidget(widget, stretch)
 
     def show_message(self, title: str, detail: str, cameras: list[Camera], last_source: str,

@@ -137,7 +137,8 @@ class MainWindow(QMainWindow):
                              (w.playing_changed, self._on_playing_changed), (w.ended, self._on_ended),
                              (w.recording_started, self._on_recording_started),
                              (w.recording_stopped, self._on_recording_stopped),
-                             (w.snapshot_saved, self._on_snapshot_saved), (w.error, self.status.show_error)):
+                             (w.snapshot_saved, self._on_snapshot_saved), (w.error, self.status.show_error),
+                             (w.truncated, self.area.notice.show_message)):
             signal.connect(slot)
         self.host.start()
         self.host.loop_requested.emit(self.settings.loop)
@@ -238,7 +239,7 @@ class MainWindow(QMainWindow):
         self.act.set_checked(self.act.record, False)
         self.toolbar.show_recording(False)
         if error:
-            self.area.record_banner.show_message(failure_text(path, frames, error))
+            self.area.notice.show_message(failure_text(path, frames, error))
         else:
             self.status.showMessage(f"Saved {frames} frames to {path}", 10000)
 

@@ -45,6 +45,7 @@ class FrameWorker(QObject):
     frame_ready = Signal(object)  # FrameReport; answer with frame_shown()
     playing_changed = Signal(bool)
     ended = Signal()  # end of a file (without loop)
+    truncated = Signal(str)  # a file ended before its header's frame count: why
     recording_started = Signal(str)  # video path
     recording_stopped = Signal(str, int, str)  # video path, frames written, error ('' if none)
     snapshot_saved = Signal(str)
@@ -213,6 +214,9 @@ class FrameWorker(QObject):
             self._schedule()
 
     def _on_no_frame(self) -> None:
+        early_end = self._source.early_end()
+        if early_end:
+            self.truncated.emit(early_end)
         if self._source.is_camera:
             if self._source.lost:
                 self._lose_source("The camera stopped delivering frames (unplugged or in use by another app)")

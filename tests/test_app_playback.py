@@ -110,3 +110,31 @@ def test_play_at_the_end_starts_again(qtbot, make_window, synthetic_video):
     qtbot.waitUntil(lambda: not window.act.play.isChecked(), timeout=TIMEOUT)  # ended
     window.act.play.trigger()
     qtbot.waitUntil(lambda: window.last_report.index < 10, timeout=TIMEOUT)
+
+
+def test_a_truncated_file_says_so(qtbot, make_window, tmp_path):
+    import av
+
+    path = tmp_path / "cut.mp4"
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as container:  # index first, then data
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        rng = np.random.default_rng(0)
+        for _ in range(60):
+            frame = av.VideoFrame.from_ndarray(rng.integers(0, 255, (120, 160, 3), np.uint8), format="bgr24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size // 2)
+    window = make_window(loop=True)  # a looping file says it once, not every round
+    told: list[str] = []
+    window.host.worker.truncated.connect(told.append)
+    seen: list[int] = []
+    window.host.frame_shown.connect(lambda: seen.append(window.last_report.index))
+    window.open_source(str(path))
+    qtbot.waitUntil(lambda: window.area.notice.isVisible(), timeout=TIMEOUT)
+    text = window.area.notice.text()
+    assert "of the 60 frames" in text and "truncated" in text
+    window.area.notice.close_button.click()
+    qtbot.waitUntil(lambda: np.sum(np.diff(seen) < 0) >= 2, timeout=TIMEOUT)  # two more rounds
+    assert len(told) == 1 and not window.area.notice.isVisible()

@@ -141,7 +141,7 @@ def test_a_failed_recording_says_what_was_saved_until_dismissed(qtbot, make_wind
     qtbot.waitUntil(lambda: window.last_recording is not None, timeout=TIMEOUT)
     path, frames, error = window.last_recording
     assert "disk is full" in error and frames == 8
-    banner = window.area.record_banner
+    banner = window.area.notice
     assert banner.isVisible() and not window.act.record.isChecked()
     assert f"Saved: {frames} frames in {path}" in banner.text() and Path(path).with_suffix(".csv").name in banner.text()
     assert count_frames(Path(path)) == frames  # what it says is saved is there and plays
@@ -158,8 +158,8 @@ def test_a_recording_that_cannot_start_says_so(qtbot, make_window, synthetic_vid
     window.open_source(str(synthetic_video))
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
     window.act.record.trigger()
-    qtbot.waitUntil(lambda: window.area.record_banner.isVisible(), timeout=TIMEOUT)
-    assert window.area.record_banner.text().startswith("Recording could not start, nothing was saved.")
+    qtbot.waitUntil(lambda: window.area.notice.isVisible(), timeout=TIMEOUT)
+    assert window.area.notice.text().startswith("Recording could not start, nothing was saved.")
     assert not window.act.record.isChecked() and not any(tmp_path.glob("**/*.mp4"))
 
 
