@@ -16,6 +16,10 @@ the last frame before the darkness, so a fade from one shot into another
 counts as one cut and a fade out and back into the same shot as none. A
 new shot lasts at least `min_shot` frames: the first frames of a fade in
 (only the brightest pixels lit, then more) would otherwise look like cuts.
+
+A camera flash (one white frame) looks like a cut into a new shot; when the
+frame after a cut looks again like the frame before it, `flash` is set so
+that the tracker can take its tracks back.
 """
 from __future__ import annotations
 
@@ -73,7 +77,9 @@ class ShotCutDetector:
     `floor`: no cut below this distance, whatever the shot; `ratio`: a cut
     stands this many times above the recent median distance; `window`:
     frames of recent history for that median; `min_shot`: frames after a cut
-    in which no other is reported."""
+    in which no other is reported. After each `update`, `flash` says whether
+    the last reported cut was a one-frame flash (this frame is the shot from
+    before it again)."""
 
     floor: float = 0.25
     ratio: float = 4.0
@@ -83,13 +89,17 @@ class ShotCutDetector:
     _last: _Signature | None = None
     _recent: deque = field(default_factory=deque)
     _after_dark: bool = False
+    _before_cut: tuple | None = None  # (signature, recent, frames since the cut before) of the last cut
+    flash: bool = False
 
     def reset(self) -> None:
         self._last, self._recent, self._after_dark, self._since_cut = None, deque(), False, 1_000_000
+        self._before_cut, self.flash = None, False
 
     def update(self, frame: np.ndarray) -> bool:
         sig = _signature(frame)
         self._since_cut += 1
+        before, self._before_cut, self.flash = self._before_cut, None, False
         if sig is None:  # dark: keep the last lit frame as the reference
             self._after_dark = self._last is not None
             return False
@@ -97,14 +107,19 @@ class ShotCutDetector:
             self._last = sig
             return False
         d = distance(self._last, sig)
-        self._last = sig
+        if before is not None and self._since_cut == 1 and distance(before[0], sig) < min(self.floor, 0.5 * d):
+            self.flash = True  # back to the shot before the "cut": undo it
+            self._last, self._recent, self._since_cut = sig, before[1], before[2] + 1
+            return False
+        previous, self._last = self._last, sig
         typical = float(np.median(self._recent)) if len(self._recent) >= 3 else 0.02
         cut = d > max(self.floor, self.ratio * typical)
         if self._after_dark:  # a fade in: either the same shot or a new one, never a drift
             cut, self._after_dark = d > self.floor, False
         cut = cut and self._since_cut > self.min_shot
         if cut:
-            self._recent.clear()
+            self._before_cut = (previous, self._recent, self._since_cut)
+            self._recent = deque()
             self._since_cut = 0
         else:
             self._recent.append(d)

@@ -3,7 +3,9 @@
 Per frame (`FaceTracker.update`):
 
 1. Shot cuts (`c3ae.cuts`, from the frame's pixels) end every track, so no
-   detection is ever matched to a person from before the cut.
+   detection is ever matched to a person from before the cut. The ended
+   tracks are kept for one frame: if the "cut" was a camera flash, they
+   continue and the flash frame's new tracks are dropped.
 2. Each track's box is predicted by a constant-velocity Kalman filter on
    centre and size (ByteTrack's noise model: proportional to the box size).
 3. Two-stage association, after ByteTrack: confident detections (score >=
@@ -144,6 +146,7 @@ class TrackerState:
     frame_index: int
     cuts: ShotCutDetector
     cut: bool
+    held: tuple | None
 
 
 class FaceTracker:
@@ -185,12 +188,13 @@ class FaceTracker:
         self.frame_index = -1
         self.cuts = ShotCutDetector()
         self.cut = False  # whether the last frame started a new shot
+        self._held: tuple[list[_Track], int] | None = None  # tracks ended by the last frame's cut
 
     # state for seeking -------------------------------------------------------
     def snapshot(self) -> TrackerState:
         """A copy of the whole state after the last `update` (about 2 kB per live track)."""
         return TrackerState(copy.deepcopy(self._tracks), list(self._finished), self._next_id,
-                            self.frame_index, copy.deepcopy(self.cuts), self.cut)
+                            self.frame_index, copy.deepcopy(self.cuts), self.cut, copy.deepcopy(self._held))
 
     def restore(self, state: TrackerState) -> None:
         """Continue exactly as after the frame `state` was taken at (it stays reusable)."""
@@ -198,6 +202,7 @@ class FaceTracker:
         self._finished = list(state.finished)
         self._next_id, self.frame_index, self.cut = state.next_id, state.frame_index, state.cut
         self.cuts = copy.deepcopy(state.cuts)
+        self._held = copy.deepcopy(state.held)
         self.smoothing = self._smoothing
 
     def summaries(self) -> list[TrackSummary]:
@@ -212,8 +217,16 @@ class FaceTracker:
         border factor, `crops` (from `face_crops`) sharpness and appearance."""
         self.frame_index = self.frame_index + 1 if frame_index is None else frame_index
         self.cut = bool(frame is not None and self.detect_cuts and self.cuts.update(frame))
+        held, self._held = self._held, None
         if self.cut:
+            self._held = (self._tracks, len(self._finished))
             self._end(list(range(len(self._tracks))))
+        elif held is not None and self.cuts.flash:  # it was a flash: the old shot goes on
+            self._tracks, finished = held
+            del self._finished[finished:]
+            for track in self._tracks:  # they missed the flash frame
+                track.kalman.predict(coasting=True)
+                track.missed += 1
         for track in self._tracks:
             track.kalman.predict(coasting=track.missed > 0)
         quality = face_quality(faces, None if frame is None else frame.shape, crops)

@@ -42,3 +42,15 @@ def test_a_fade_through_black_cuts_once_into_a_new_shot_and_not_back_into_the_sa
     cuts = _cuts(into_b)
     assert len(cuts) == 1 and 15 <= cuts[0] <= 17  # the first frame with picture again
     assert _cuts([fade(a, lvl) for lvl in levels]) == []
+
+
+def test_a_camera_flash_is_taken_back_on_the_next_frame():
+    rng = np.random.default_rng(2)
+    scene = backdrop(8)
+    det = ShotCutDetector()
+    seen = []
+    for t in range(20):
+        frame = np.full_like(scene, 255) if t == 10 else _noisy(scene, rng)
+        seen.append((det.update(frame), det.flash))
+    assert seen[10] == (True, False) and seen[11] == (False, True)
+    assert all(s == (False, False) for k, s in enumerate(seen) if k not in (10, 11))

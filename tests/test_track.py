@@ -205,3 +205,17 @@ def test_reset_forgets_tracks():
     tracker.reset()
     assert tracker.update(_face(100)).track_ids.tolist() == [1]
     assert tracker.summaries() == []
+
+
+def test_tracks_survive_a_camera_flash():
+    tracker = FaceTracker()
+    rng = np.random.default_rng(3)
+    scene = np.clip(rng.normal((60, 120, 200), 20, (360, 640, 3)), 0, 255).astype(np.uint8)
+    white = np.full_like(scene, 255)
+    for _ in range(6):
+        tracker.update(_face(100), frame=scene)
+    flash = tracker.update(Faces.empty(), frame=white)
+    assert tracker.cut and len(flash) == 0
+    after = tracker.update(_face(101), frame=scene)
+    assert after.track_ids.tolist() == [1] and np.isfinite(after.ages_smoothed[0])
+    assert [s.track_id for s in tracker.summaries()] == [1]
