@@ -71,7 +71,7 @@ class FrameWorker(QObject):
         self._steps = 0
         self._last_frame: np.ndarray | None = None
         self._awaiting_ack = False
-        self._undisplayed: tuple[FrameResult, int, float] | None = None
+        self._undisplayed: tuple[FrameResult, np.ndarray, int, float] | None = None
 
     # requests from the window ------------------------------------------------
     @Slot(object)
@@ -249,15 +249,16 @@ class FrameWorker(QObject):
         ending = self._recorder.write(result.frame, index, time_s, result.faces, pipeline.engine.trained)
         if ending is not None:
             self.recording_stopped.emit(*ending)
-        self._offer(result, index, time_s)
+        self._offer(result, frame, index, time_s)
 
-    def _offer(self, result: FrameResult, index: int, time_s: float) -> None:
+    def _offer(self, result: FrameResult, frame: np.ndarray, index: int, time_s: float) -> None:
         if self._awaiting_ack:
-            self._undisplayed = (result, index, time_s)
+            self._undisplayed = (result, frame, index, time_s)
             return
         self._undisplayed = None
         self._awaiting_ack = True
-        self.frame_ready.emit(frame_report(result, index, time_s, self._owner.pipeline.engine.trained,
+        debug_frame = frame if self._owner.options.debug else None  # crops only for the debug view
+        self.frame_ready.emit(frame_report(result, debug_frame, index, time_s, self._owner.pipeline.engine.trained,
                                            self._clock.fps, self._recorder.frames))
 
     # helpers ---------------------------------------------------------------------
