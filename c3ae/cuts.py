@@ -63,11 +63,15 @@ def _signature(frame: np.ndarray) -> _Signature | None:
     return _Signature(hist / max(hist.sum(), 1.0), layout / max(float(np.linalg.norm(layout)), 1e-3))
 
 
-def distance(a: _Signature, b: _Signature) -> float:
-    """0 = same picture, ~1 = unrelated: colour (Hellinger) plus half the layout change."""
+def distance(a: _Signature, b: _Signature) -> tuple[float, bool]:
+    """(0 = same picture .. ~1 = unrelated, whether it can be a cut at all).
+
+    The distance mixes the colour change (Hellinger) and the layout change. A
+    change of light colour (stage lights, white balance) can move the colours
+    as much as a cut, but hardly the layout, so a cut needs some of both."""
     colour = float(np.sqrt(max(0.0, 1.0 - np.sqrt(a.colour * b.colour).sum())))
     layout = 0.5 * (1.0 - float(a.layout @ b.layout))  # 0 same, 1 inverted
-    return 0.7 * colour + 0.3 * layout
+    return 0.7 * colour + 0.3 * layout, layout > 0.04
 
 
 @dataclass
@@ -81,7 +85,7 @@ class ShotCutDetector:
     the last reported cut was a one-frame flash (this frame is the shot from
     before it again)."""
 
-    floor: float = 0.25
+    floor: float = 0.18
     ratio: float = 4.0
     window: int = 30
     min_shot: int = 6
@@ -106,8 +110,8 @@ class ShotCutDetector:
         if self._last is None:
             self._last = sig
             return False
-        d = distance(self._last, sig)
-        if before is not None and self._since_cut == 1 and distance(before[0], sig) < min(self.floor, 0.5 * d):
+        d, can_cut = distance(self._last, sig)
+        if before is not None and self._since_cut == 1 and distance(before[0], sig)[0] < min(self.floor, 0.5 * d):
             self.flash = True  # back to the shot before the "cut": undo it
             self._last, self._recent, self._since_cut = sig, before[1], before[2] + 1
             return False
@@ -116,7 +120,7 @@ class ShotCutDetector:
         cut = d > max(self.floor, self.ratio * typical)
         if self._after_dark:  # a fade in: either the same shot or a new one, never a drift
             cut, self._after_dark = d > self.floor, False
-        cut = cut and self._since_cut > self.min_shot
+        cut = cut and can_cut and self._since_cut > self.min_shot
         if cut:
             self._before_cut = (previous, self._recent, self._since_cut)
             self._recent = deque()

@@ -159,7 +159,7 @@ class FaceTracker:
 
     def __init__(self, *, max_missed: int = 15, smoothing: float = 0.85, high_score: float = 0.5,
                  min_frames: int = 5, confirm_hits: int = 3, iou_threshold: float = 0.2,
-                 min_appearance: float = 0.3, detect_cuts: bool = True) -> None:
+                 min_appearance: float = 0.4, detect_cuts: bool = True) -> None:
         self.max_missed = max_missed
         self.high_score = high_score
         self.min_frames = min_frames

@@ -54,3 +54,10 @@ def test_a_camera_flash_is_taken_back_on_the_next_frame():
         seen.append((det.update(frame), det.flash))
     assert seen[10] == (True, False) and seen[11] == (False, True)
     assert all(s == (False, False) for k, s in enumerate(seen) if k not in (10, 11))
+
+
+def test_a_change_of_light_colour_is_not_a_cut():
+    rng = np.random.default_rng(4)
+    scene = backdrop(9)
+    tinted = np.clip(scene * np.array([1.3, 0.8, 0.6]), 0, 255).astype(np.uint8)
+    assert _cuts([_noisy(scene if t < 10 else tinted, rng) for t in range(20)]) == []
