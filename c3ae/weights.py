@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 import torch
+from torch import nn
 
-from .model import C3AE
 from .paths import WEIGHTS_DIR
 
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "c3ae.pt"
@@ -27,11 +27,11 @@ def manifest_path(weights: Path) -> Path:
     return Path(weights).with_suffix(".json")
 
 
-def script(model: C3AE) -> torch.jit.ScriptModule:
+def script(model: nn.Module) -> torch.jit.ScriptModule:
     return torch.jit.script(model.cpu().eval())
 
 
-def export(model: C3AE, path: Path, *, trained: bool, config: dict, metrics: dict | None = None) -> str:
+def export(model: nn.Module, path: Path, *, trained: bool, config: dict, metrics: dict | None = None) -> str:
     """Write TorchScript weights and their manifest; returns the sha256."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

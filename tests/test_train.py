@@ -95,6 +95,17 @@ def test_train_end_to_end_resume_and_export(tiny_dataset):
     _, d = engine.predict(crops)
     _, d_mirror = engine.predict(crops.flip(-1))
     np.testing.assert_allclose(flipped.predict(crops)[1], (d + d_mirror) / 2, atol=1e-5)
+    # a calibration is built in only for the inference mode it was fitted for
+    cal = {"flip_average": False, "predicted": [0.0, 40.0, 100.0], "age": [0.0, 50.0, 110.0]}
+    (t / "cal.json").write_text(json.dumps(cal))
+    export_checkpoint(t / "run" / "best.pt", t / "w" / "cal.pt", calibration=t / "cal.json")
+    calibrated = AgeEngine(t / "w" / "cal.pt", device="cpu", warmup=False)
+    assert calibrated.manifest["config"]["calibration"]["age"] == [0.0, 50.0, 110.0]
+    plain_ages, _ = engine.predict(crops)
+    np.testing.assert_allclose(calibrated.predict(crops)[0], np.interp(plain_ages, [0, 40, 100], [0, 50, 110]),
+                               atol=1e-3)
+    with pytest.raises(SystemExit, match="refit"):
+        export_checkpoint(t / "run" / "best.pt", t / "w" / "x.pt", flip_average=True, calibration=t / "cal.json")
 
 
 def test_group_labels_train_with_robust_augmentation_from_shipped_like_weights(tiny_dataset, tmp_path):

@@ -6,21 +6,34 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
+import numpy as np
 import torch
+from torch import nn
 
+from ..calibration import AgeCalibration, Calibrated
 from ..model import C3AE
 from ..weights import export
 
 
-def export_checkpoint(checkpoint: Path, path: Path, flip_average: bool = False) -> str:
+def export_checkpoint(checkpoint: Path, path: Path, flip_average: bool = False,
+                      calibration: Path | None = None) -> str:
     """A training checkpoint (`c3ae.training.train`'s best.pt) -> trained TorchScript weights; returns the sha256.
-    The manifest records the epoch and validation MAE the checkpoint was selected by."""
+    The manifest records the epoch and validation MAE the checkpoint was selected by, and the
+    calibration knots when a calibration (`c3ae.training.calibrate`) is built in."""
     ckpt = torch.load(checkpoint, map_location="cpu", weights_only=False)
     config = {**ckpt["config"], "flip_average": flip_average}
-    model = C3AE(**config)
+    model: nn.Module = C3AE(**config)
     model.load_state_dict(ckpt["model"])
+    if calibration is not None:
+        cal = json.loads(Path(calibration).read_text())
+        if bool(cal.get("flip_average")) != flip_average:
+            raise SystemExit(f"{calibration} was fitted with flip_average={cal.get('flip_average')}, "
+                             f"not {flip_average}: refit it for this export")
+        model = Calibrated(model, AgeCalibration(np.array(cal["predicted"]), np.array(cal["age"])))
+        config = {**config, "calibration": {"predicted": cal["predicted"], "age": cal["age"]}}
     best = min(ckpt["history"], key=lambda e: e.get("mae", float("inf")))
     return export(model, path, trained=True, config=config,
                   metrics={"val_mae": best.get("mae"), "epoch": best["epoch"]})
@@ -33,8 +46,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out", type=Path, help="TorchScript file to write (manifest beside it)")
     parser.add_argument("--flip-average", action="store_true",
                         help="average each face with its mirror image at inference")
+    parser.add_argument("--calibration", type=Path, default=None,
+                        help="calibration JSON from c3ae.training.calibrate, built into the weights")
     args = parser.parse_args(argv)
-    digest = export_checkpoint(args.checkpoint, args.out, args.flip_average)
+    digest = export_checkpoint(args.checkpoint, args.out, args.flip_average, args.calibration)
     print(f"exported {args.out} sha256 {digest}")
 
 
