@@ -358,22 +358,33 @@ class FaceTracker:
 
 @dataclass
 class StateHistory:
-    """Tracker snapshots by frame index, the oldest dropped beyond `capacity`.
+    """Tracker snapshots by frame index; the oldest are dropped once they hold
+    more than `budget` track states (about 3 kB each: the default keeps ~120 MB,
+    e.g. 20 minutes at 25 fps of two faces, or 3 minutes of ten).
 
     Lets a file player step or seek back and continue from exactly the state
     the first pass had after the previous frame (see `FramePipeline.process`)."""
 
-    capacity: int = 3000
+    budget: int = 40_000
     _states: OrderedDict = field(default_factory=OrderedDict)
+    _held: int = 0  # track states (plus one per frame) in _states
+
+    @staticmethod
+    def _size(state: TrackerState) -> int:
+        return len(state.tracks) + 1
 
     def put(self, frame_index: int, state: TrackerState) -> None:
+        old = self._states.pop(frame_index, None)
+        if old is not None:
+            self._held -= self._size(old)
         self._states[frame_index] = state
-        self._states.move_to_end(frame_index)
-        while len(self._states) > self.capacity:
-            self._states.popitem(last=False)
+        self._held += self._size(state)
+        while self._held > self.budget and len(self._states) > 1:
+            self._held -= self._size(self._states.popitem(last=False)[1])
 
     def get(self, frame_index: int) -> TrackerState | None:
         return self._states.get(frame_index)
 
     def clear(self) -> None:
         self._states.clear()
+        self._held = 0

@@ -184,7 +184,7 @@ def test_summaries_have_one_row_per_track_with_its_span():
 def test_restoring_a_snapshot_replays_the_same_results():
     rng = np.random.default_rng(2)
     frames = [_face(100 + 3 * t, age=float(a)) for t, a in enumerate(30 + rng.normal(0, 5, 40))]
-    tracker, history = FaceTracker(), StateHistory(capacity=100)
+    tracker, history = FaceTracker(), StateHistory()
     first = []
     for i, f in enumerate(frames):
         first.append(tracker.update(f))
@@ -195,7 +195,10 @@ def test_restoring_a_snapshot_replays_the_same_results():
         np.testing.assert_array_equal(again.track_ids, first[i].track_ids)
         np.testing.assert_array_equal(again.ages_smoothed, first[i].ages_smoothed)
         np.testing.assert_array_equal(again.boxes, first[i].boxes)
-    assert history.get(19) is not None and StateHistory(capacity=1).get(0) is None
+    small = StateHistory(budget=6)  # three frames of one track each
+    for i in range(5):
+        small.put(i, history.get(i))
+    assert [small.get(i) is not None for i in range(5)] == [False, False, True, True, True]
 
 
 def test_reset_forgets_tracks():
