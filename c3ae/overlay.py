@@ -7,9 +7,10 @@ is poor) and a small bar chart of its fused 12-bin distribution.
 Layout: labels and charts never cover another face or another label. Faces
 are laid out largest first; each label tries the spots around its box
 (above, below, beside) at full, then smaller text; only when none is free
-does it shrink to the bare age inside its own box, or is left out. Charts are
-placed after all labels, beside the box or below it, full or reduced, and
-are left out when nothing is free, so a crowd gets labels only. Sizes scale
+does it go inside its own box (whole, smaller, or just the bare age), or is
+left out. Charts are placed after all labels, beside the box or below it,
+full or reduced, and are left out when nothing is free, so a crowd gets
+labels only. Sizes scale
 with the frame height (legible from 360p to 4K) and everything stays inside
 the frame. With untrained weights no age is shown at all.
 """
@@ -50,6 +51,14 @@ def label_text(faces: Faces, i: int, trained: bool = True) -> str:
     low, high = faces.ages_low[i], faces.ages_high[i]
     band = f" ({low:.0f}-{high:.0f})" if np.isfinite(low) and np.isfinite(high) else ""
     return f"{tid}{faces.ages_smoothed[i]:.0f} y{mark}{band}"
+
+
+def short_text(faces: Faces, i: int, trained: bool = True) -> str:
+    """The bare age (or "..."), for a label squeezed inside its own box."""
+    if not trained:
+        return "?"
+    age = faces.ages_smoothed[i] if faces.track_ids[i] >= 0 else faces.ages[i]
+    return f"{age:.0f}" if np.isfinite(age) else "..."
 
 
 @dataclass
@@ -116,8 +125,10 @@ def _label_spots(box: np.ndarray, w: int, h: int, gap: int) -> list[tuple[float,
             (x2 + gap, y1), (x1 - w - gap, y1), (x2 + gap, y2 - h), (x1 - w - gap, y2 - h)]
 
 
-def layout(faces: Faces, frame_shape: tuple[int, ...], texts: list[str], *, bars: bool = True) -> list[Placement]:
-    """Place every face's label and chart without covering other faces or labels."""
+def layout(faces: Faces, frame_shape: tuple[int, ...], texts: list[str], shorts: list[str] | None = None, *,
+           bars: bool = True) -> list[Placement]:
+    """Place every face's label and chart without covering other faces or labels;
+    `shorts` are the labels' bare forms for when only their own box has room."""
     fh, fw = frame_shape[:2]
     unit = max(fh, 240) / 720.0  # 1.0 at 720p
     scale = max(0.45, 0.6 * unit)
@@ -126,7 +137,8 @@ def layout(faces: Faces, frame_shape: tuple[int, ...], texts: list[str], *, bars
     room = _Room(faces.boxes.astype(np.float64), fw, fh)
     out = [Placement(t, scale, None) for t in texts]
     for i in np.argsort(-faces.sizes, kind="stable"):
-        out[i] = _place_label(room, faces.boxes[i], int(i), texts[i], scale, thickness, gap)
+        short = shorts[i] if shorts else ""
+        out[i] = _place_label(room, faces.boxes[i], int(i), texts[i], short, scale, thickness, gap)
     if bars:
         chart_w = 12 * max(3, int(round(4 * unit))) + 13 * max(1, int(round(unit)))
         for i in np.argsort(-faces.sizes, kind="stable"):
@@ -134,7 +146,7 @@ def layout(faces: Faces, frame_shape: tuple[int, ...], texts: list[str], *, bars
     return out
 
 
-def _place_label(room: _Room, box: np.ndarray, i: int, text: str, scale: float, thickness: int,
+def _place_label(room: _Room, box: np.ndarray, i: int, text: str, short: str, scale: float, thickness: int,
                  gap: int) -> Placement:
     for s in (scale, 0.8 * scale, 0.65 * scale):
         w, h, _ = _text_size(text, s, thickness)
@@ -142,14 +154,16 @@ def _place_label(room: _Room, box: np.ndarray, i: int, text: str, scale: float, 
         if rect is not None:
             room.take(rect)
             return Placement(text, s, rect)
-    short = text.split(" y")[0].split(" ")[-1]  # the bare age (or "...")
-    s = 0.65 * scale
-    w, h, _ = _text_size(short, s, thickness)
-    x1, y1, x2, y2 = box
-    rect = room.clamp(x1 + gap, y1 + gap, w, h)  # inside its own box: covers only its own face
-    if x2 - x1 >= w + 2 * gap and y2 - y1 >= h + 2 * gap and room.free_inside(rect, i):
-        room.take(rect)
-        return Placement(short, s, rect)
+    # inside its own box (a face filling the frame, or boxed in by others):
+    # it covers only its own face; the whole label if it fits, else the bare age
+    x1, y1 = max(box[0], 0), max(box[1], 0)
+    x2, y2 = min(box[2], room.fw), min(box[3], room.fh)
+    for t, s in ((text, scale), (text, 0.65 * scale), (short, 0.65 * scale)):
+        w, h, _ = _text_size(t, s, thickness)
+        rect = (int(x1 + gap), int(y1 + gap), w, h)
+        if t and x2 - x1 >= w + 2 * gap and y2 - y1 >= h + 2 * gap and room.free_inside(rect, i):
+            room.take(rect)
+            return Placement(t, s, rect)
     return Placement(text, scale, None)
 
 
@@ -193,7 +207,8 @@ def annotate(frame: np.ndarray, faces: Faces, *, trained: bool = True, show_bars
     unit = max(fh, 240) / 720.0
     thickness = max(1, int(round(2 * unit)))
     texts = [label_text(faces, i, trained) for i in range(len(faces))]
-    places = layout(faces, frame.shape, texts, bars=show_bars and trained)
+    shorts = [short_text(faces, i, trained) for i in range(len(faces))]
+    places = layout(faces, frame.shape, texts, shorts, bars=show_bars and trained)
     for i, p in enumerate(places):
         box = faces.boxes[i]
         colour = track_colour(faces.track_ids[i])

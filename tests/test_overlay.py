@@ -101,3 +101,18 @@ def test_two_faces_side_by_side_get_their_charts_outside_each_other():
         other = faces.boxes[1 - i]
         for rect in (p.label, p.bars):
             assert rect is not None and not _rects_overlap(_xyxy(rect), other)
+
+
+def test_a_face_filling_the_frame_gets_its_label_inside_its_box():
+    faces = _faces([(-10, -10, 650, 370)], [29])
+    place = layout(faces, (360, 640), [label_text(faces, 0)], ["29"])[0]
+    assert place.text == "#1 29 y" and place.label is not None and place.bars is None
+
+
+def test_a_boxed_in_face_keeps_at_least_its_bare_age_inside_its_own_box():
+    ring = [(0, 0, 640, 150), (0, 210, 640, 360), (0, 150, 290, 210), (350, 150, 640, 210)]
+    faces = _faces([(290, 150, 350, 210)] + ring, [29, 5, 6, 7, 8])
+    texts = ["#1 29 y (25-34)"] + [label_text(faces, i) for i in range(1, 5)]
+    place = layout(faces, (360, 640), texts, ["29", "5", "6", "7", "8"])[0]
+    x, y, w, h = place.label
+    assert place.text in ("29", "#1 29 y (25-34)") and 290 <= x and x + w <= 350 and 150 <= y and y + h <= 210
