@@ -10,9 +10,8 @@ are laid out largest first; each label tries the spots around its box
 does it go inside its own box (whole, smaller, or just the bare age), or is
 left out. Charts are placed after all labels, beside the box or below it,
 full or reduced, and are left out when nothing is free, so a crowd gets
-labels only. Sizes scale
-with the frame height (legible from 360p to 4K) and everything stays inside
-the frame. With untrained weights no age is shown at all.
+labels only. Sizes scale with the frame height (legible from 360p to 4K) and
+everything stays inside the frame. With untrained weights no age is shown.
 """
 from __future__ import annotations
 
