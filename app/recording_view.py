@@ -40,13 +40,12 @@ class RecIndicator(QLabel):
         self.setText(f"● REC {format_time(self._clock.elapsed() / 1000)} · {frames} frames")
 
 
-def failure_text(path: str, frames: int, error: str) -> str:
-    """What the user must know after a recording failed: what is on disk, and why."""
+def failure_text(path: str, error: str) -> str:
+    """What the user must know after a recording failed: which files are on disk
+    (looked up, not assumed; the sink's error says how many frames they hold), and why."""
     if not path:
         return f"Recording could not start, nothing was saved. Reason: {error}"
-    if frames == 0:
-        return f"Recording stopped, nothing was saved. Reason: {error}"
     video = Path(path)
-    csv = video.with_suffix(".csv")
-    extra = f" and the per-frame CSV {csv.name}" if csv.is_file() else ""
-    return f"Recording stopped. Saved: {frames} frames in {video}{extra}. Reason: {error}"
+    kept = [p.name for p in (video, video.with_suffix(".csv")) if p.is_file()]
+    saved = f"Saved in {video.parent}: {' and '.join(kept)}" if kept else "Nothing was saved"
+    return f"Recording stopped. {saved}. Reason: {error}"

@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         self.act.set_checked(self.act.record, False)
         self.toolbar.show_recording(False)
         if error:
-            self.area.notice.show_message(failure_text(path, frames, error))
+            self.area.notice.show_message(failure_text(path, error))
         else:
             self.status.showMessage(f"Saved {frames} frames to {path}", 10000)
 
