@@ -7,7 +7,8 @@ groups are too coarse to fit a curve and stay an independent check), crops
 them from the cached detections exactly as live, and fits f(t), the mean
 prediction at true age t, by local linear regression at knots 0, 5, ..., 80
 (local linear, not a plain kernel mean, so the ends are not pulled inward).
-f is made strictly increasing and inverted. The report cross-fits: the bias
+f is made strictly increasing and inverted (`--strength` < 1 goes part of the
+way: the full inverse also scales up each prediction's noise). The report cross-fits: the bias
 per decade of one half of the validation faces under a calibration fitted on
 the other half, before and after, so the gain is not measured on the faces
 it was fitted to. The test split is never read.
@@ -38,6 +39,7 @@ from .train import CropDataset, build_items, predict
 
 KNOTS = np.arange(0.0, 85.0, 5.0)
 BANDWIDTH = 4.0  # years: the Gaussian kernel of the local regression
+STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)  # reported, cross-fitted
 
 
 def mean_prediction_curve(pred: np.ndarray, true: np.ndarray, knots: np.ndarray = KNOTS,
@@ -54,13 +56,18 @@ def mean_prediction_curve(pred: np.ndarray, true: np.ndarray, knots: np.ndarray 
     return out
 
 
-def fit(pred: np.ndarray, true: np.ndarray, knots: np.ndarray = KNOTS) -> tuple[np.ndarray, np.ndarray]:
-    """Knots (predicted, age) of g = f^-1, with f forced strictly increasing."""
+def fit(pred: np.ndarray, true: np.ndarray, knots: np.ndarray = KNOTS, strength: float = 1.0
+        ) -> tuple[np.ndarray, np.ndarray]:
+    """Knots (predicted, age) of g = f^-1 (strength 1), with f forced strictly increasing.
+
+    Undoing the shrinkage also scales up the noise of each prediction (by 1/f'),
+    so `strength` < 1 moves each knot only that share of the way:
+    g(f(t)) = strength * t + (1 - strength) * f(t)."""
     f = mean_prediction_curve(pred, true, knots)
     step = 0.05 * np.diff(knots).min()
     for i in range(1, len(f)):
         f[i] = max(f[i], f[i - 1] + step)
-    return f, knots.copy()
+    return f, strength * knots + (1.0 - strength) * f
 
 
 def bias_per_decade(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
@@ -68,11 +75,11 @@ def bias_per_decade(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
     return {decade_label(d): round(float((pred - true)[dec == d].mean()), 2) for d in sorted(set(dec.tolist()))}
 
 
-def cross_fitted(pred: np.ndarray, true: np.ndarray, half: np.ndarray) -> np.ndarray:
+def cross_fitted(pred: np.ndarray, true: np.ndarray, half: np.ndarray, strength: float = 1.0) -> np.ndarray:
     """Each half calibrated by the curve fitted on the other half."""
     out = np.empty_like(pred)
     for side in (False, True):
-        x, y = fit(pred[half != side], true[half != side])
+        x, y = fit(pred[half != side], true[half != side], strength=strength)
         out[half == side] = AgeCalibration(x, y).map_numpy(pred[half == side])
     return out
 
@@ -82,6 +89,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("checkpoint", type=Path, help="best.pt of a training run")
     p.add_argument("--out", type=Path, required=True, help="calibration JSON to write (for export --calibration)")
     p.add_argument("--flip-average", action="store_true", help="calibrate the mirror-averaged model")
+    p.add_argument("--strength", type=float, default=1.0,
+                   help="0 = no change, 1 = the full inverse of the mean-prediction curve")
     p.add_argument("--utkface", default=str(DEFAULT_UTKFACE))
     p.add_argument("--aaf", default=str(DEFAULT_AAF))
     p.add_argument("--split", default=str(DEFAULT_SPLIT))
@@ -99,20 +108,19 @@ def main(argv: list[str] | None = None) -> dict:
     pred = predict(model, crops, torch.device("cpu"))
     true = np.array([r.age for r in val], np.float32)
     half = np.array([int(r.hash[-1], 16) % 2 == 1 for r in val])
-    calibrated = cross_fitted(pred, true, half)
-    x, y = fit(pred, true)
-    report = {
-        "n": int(len(true)),
-        "mae_before": round(float(np.abs(pred - true).mean()), 3),
-        "mae_after_cross_fitted": round(float(np.abs(calibrated - true).mean()), 3),
-        "bias_before": bias_per_decade(pred, true),
-        "bias_after_cross_fitted": bias_per_decade(calibrated, true),
-    }
-    result = {"checkpoint": str(args.checkpoint), "flip_average": args.flip_average,
+    report = {"n": int(len(true)), "cross_fitted": {}}
+    for strength in STRENGTHS:
+        calibrated = cross_fitted(pred, true, half, strength)
+        report["cross_fitted"][f"{strength:g}"] = {"mae": round(float(np.abs(calibrated - true).mean()), 3),
+                                                   "bias": bias_per_decade(calibrated, true)}
+    x, y = fit(pred, true, strength=args.strength)
+    result = {"checkpoint": str(args.checkpoint), "flip_average": args.flip_average, "strength": args.strength,
               "predicted": [round(float(v), 3) for v in x], "age": [float(v) for v in y], "report": report}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(report, indent=1))
+    print("strength   MAE  bias per decade " + " ".join(f"{k:>6s}" for k in report["cross_fitted"]["0"]["bias"]))
+    for strength, r in report["cross_fitted"].items():
+        print(f"{strength:>8s} {r['mae']:5.2f}                  " + " ".join(f"{v:+6.1f}" for v in r["bias"].values()))
     print(f"wrote {args.out}")
     return result
 
