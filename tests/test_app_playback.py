@@ -32,9 +32,11 @@ def test_pause_seek_and_step(qtbot, make_window, synthetic_video):
     window = make_window()
     window.open_source(str(synthetic_video))
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
-    window.act.play.trigger()  # pause
-    qtbot.waitUntil(lambda: not window.act.play.isChecked(), timeout=TIMEOUT)
-    qtbot.wait(1000)  # a frame already in flight may still land (slowly, on a loaded machine)
+    # pause: the action unchecks at once, the worker confirms once the frame in progress is done
+    with qtbot.waitSignal(window.host.worker.playing_changed, timeout=TIMEOUT,
+                          check_params_cb=lambda playing: not playing):
+        window.act.play.trigger()
+    qtbot.wait(200)  # a frame already in flight may still land
     paused_at = window.last_report.index
     qtbot.wait(400)
     assert window.last_report.index == paused_at, "frames kept coming while paused"
