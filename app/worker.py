@@ -143,8 +143,8 @@ class FrameWorker(QObject):
 
     @Slot(str, bool)
     def start_recording(self, folder: str, with_csv: bool) -> None:
-        if self._source is None:
-            self.error.emit("Nothing to record: open a camera or a video first")
+        if self._source is None:  # e.g. the camera was lost before this request arrived
+            self.recording_stopped.emit("", 0, "there is nothing to record: open a camera or a video first")
             return
         frame = self._last_frame  # the recording has the size of the annotated frames
         size = self._source.video.size if frame is None else (frame.shape[1], frame.shape[0])

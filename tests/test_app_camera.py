@@ -35,6 +35,10 @@ class FakeCamera:
     def release(self) -> None:
         self.released.set()
 
+    def unplug(self) -> None:
+        """No more frames from now on, as when the cable is pulled."""
+        self._frames = self.position
+
 
 def test_reader_keeps_only_the_newest_frame():
     camera = FakeCamera(frames=1000, fps=500.0)
@@ -48,12 +52,16 @@ def test_reader_keeps_only_the_newest_frame():
 
 
 def test_lost_camera_mid_recording_leaves_a_playable_file(qtbot, make_window, monkeypatch):
-    monkeypatch.setattr(app.capture, "VideoSource", lambda source: FakeCamera(source, frames=90, fps=30.0))
+    cameras: list[FakeCamera] = []
+    monkeypatch.setattr(app.capture, "VideoSource",
+                        lambda source: cameras.append(FakeCamera(source, frames=10**6, fps=30.0)) or cameras[-1])
     window = make_window()
     window.open_source(0)
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
     assert not window.area.transport.isVisible()  # no seeking in a live camera
     window.act.record.trigger()
+    qtbot.waitUntil(lambda: window.last_report.recorded_frames >= 3, timeout=TIMEOUT)
+    cameras[0].unplug()  # mid-recording, however slow this machine is
     qtbot.waitUntil(lambda: window.area.empty.title.text() == "The video source was lost", timeout=TIMEOUT)
     qtbot.waitUntil(lambda: window.last_recording is not None, timeout=TIMEOUT)
     path, frames, error = window.last_recording

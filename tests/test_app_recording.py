@@ -195,3 +195,13 @@ def test_a_recording_that_cannot_be_finalised_still_ends(tmp_path, monkeypatch):
     ended_path, frames, error = recorder.stop()  # no exception: the window must hear that it ended
     assert ended_path == path and "disk is full" in error
     assert recorder.frames == -1 and recorder.stop() is None
+
+
+def test_a_record_request_that_finds_no_source_unchecks_record(qtbot, make_window):
+    """The camera may be lost between the click and the worker seeing it: Record must not stay on."""
+    window = make_window()
+    window.act.record.setEnabled(True)
+    window.act.record.trigger()
+    qtbot.waitUntil(lambda: window.last_recording is not None, timeout=TIMEOUT)
+    assert not window.act.record.isChecked()
+    assert "nothing to record" in window.area.notice.text() and window.area.notice.isVisible()
