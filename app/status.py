@@ -54,7 +54,10 @@ class StatusBar(QStatusBar):
         """Show the latest report (None: no source) and the rate frames were painted at."""
         now = time.perf_counter()
         rate = self._shown / max(now - self._shown_since, 1e-6)
-        self.display_fps = 0.0 if not playing else rate if self.display_fps == 0 else 0.5 * (self.display_fps + rate)
+        if not playing:  # nothing is painted while paused: start afresh on resume
+            self.display_fps = 0.0
+        else:
+            self.display_fps = rate if self.display_fps == 0 else 0.5 * (self.display_fps + rate)
         self._shown, self._shown_since = 0, now
         if report is not None:
             t = report.timings
