@@ -3,7 +3,8 @@
     python -m c3ae.training.calibrate runs/main/best.pt --out runs/main/calibration.json [--flip-average]
 
 Reads the exact-age validation faces (UTKFace, All-Age-Faces; FairFace's
-groups are too coarse to fit a curve and stay an independent check), crops
+groups are too coarse to fit a curve and stay an independent check: the share
+of its validation faces inside their group is reported for each strength), crops
 them from the cached detections exactly as live, and fits f(t), the mean
 prediction at true age t, by local linear regression at knots 0, 5, ..., 80
 (local linear, not a plain kernel mean, so the ends are not pulled inward).
@@ -26,6 +27,7 @@ from ..calibration import AgeCalibration
 from ..model import C3AE
 from .data import (
     DEFAULT_AAF,
+    DEFAULT_FAIRFACE,
     DEFAULT_SPLIT,
     DEFAULT_UTKFACE,
     assign,
@@ -93,34 +95,52 @@ def main(argv: list[str] | None = None) -> dict:
                    help="0 = no change, 1 = the full inverse of the mean-prediction curve")
     p.add_argument("--utkface", default=str(DEFAULT_UTKFACE))
     p.add_argument("--aaf", default=str(DEFAULT_AAF))
+    p.add_argument("--fairface", default=str(DEFAULT_FAIRFACE),
+                   help="FairFace folder: its validation faces check each strength (never fitted on); '' to skip")
     p.add_argument("--split", default=str(DEFAULT_SPLIT))
     p.add_argument("--cache", default=str(DEFAULT_CACHE))
     args = p.parse_args(argv)
 
-    records, _, _ = load_datasets(args.utkface or None, args.aaf or None)
-    val = assign(records, read_split(Path(args.split)))["val"]
-    items, val, _ = build_items(val, load_cache(Path(args.cache)))
-    ds = CropDataset(items, augment=False)
-    crops = torch.stack([ds[i][0] for i in range(len(ds))])
+    fairface = args.fairface if args.fairface and Path(args.fairface).is_dir() else None
+    records, _, _ = load_datasets(args.utkface or None, args.aaf or None, fairface)
+    cache = load_cache(Path(args.cache))
     ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     model = C3AE(**{**ckpt["config"], "flip_average": args.flip_average})
     model.load_state_dict(ckpt["model"])
-    pred = predict(model, crops, torch.device("cpu"))
+
+    def predictions(subset: list) -> tuple[np.ndarray, list]:
+        items, kept, _ = build_items(subset, cache)
+        ds = CropDataset(items, augment=False)
+        crops = torch.stack([ds[i][0] for i in range(len(ds))])
+        return predict(model, crops, torch.device("cpu")), kept
+
+    val_all = assign(records, read_split(Path(args.split)))["val"]
+    pred, val = predictions([r for r in val_all if r.span is None])
+    groups = predictions([r for r in val_all if r.span is not None]) if fairface else None
     true = np.array([r.age for r in val], np.float32)
     half = np.array([int(r.hash[-1], 16) % 2 == 1 for r in val])
     report = {"n": int(len(true)), "cross_fitted": {}}
     for strength in STRENGTHS:
         calibrated = cross_fitted(pred, true, half, strength)
-        report["cross_fitted"][f"{strength:g}"] = {"mae": round(float(np.abs(calibrated - true).mean()), 3),
-                                                   "bias": bias_per_decade(calibrated, true)}
+        entry = {"mae": round(float(np.abs(calibrated - true).mean()), 3), "bias": bias_per_decade(calibrated, true)}
+        if groups is not None:
+            g_pred, g_recs = groups
+            g_cal = AgeCalibration(*fit(pred, true, strength=strength)).map_numpy(g_pred)
+            low, high = np.array([r.low for r in g_recs]), np.array([r.high for r in g_recs])
+            inside = (g_cal >= low) & (g_cal < high)
+            entry["fairface_inside"] = round(float(inside.mean()), 3)
+            entry["fairface_inside_10_19"] = round(float(inside[low == 10].mean()), 3)
+        report["cross_fitted"][f"{strength:g}"] = entry
     x, y = fit(pred, true, strength=args.strength)
     result = {"checkpoint": str(args.checkpoint), "flip_average": args.flip_average, "strength": args.strength,
               "predicted": [round(float(v), 3) for v in x], "age": [float(v) for v in y], "report": report}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print("strength   MAE  bias per decade " + " ".join(f"{k:>6s}" for k in report["cross_fitted"]["0"]["bias"]))
+    print("strength   MAE  FairFace inside (teens)  bias per decade "
+          + " ".join(f"{k:>6s}" for k in report["cross_fitted"]["0"]["bias"]))
     for strength, r in report["cross_fitted"].items():
-        print(f"{strength:>8s} {r['mae']:5.2f}                  " + " ".join(f"{v:+6.1f}" for v in r["bias"].values()))
+        ff = f"{r['fairface_inside']:.3f} ({r['fairface_inside_10_19']:.3f})" if "fairface_inside" in r else "-"
+        print(f"{strength:>8s} {r['mae']:5.2f}  {ff:>22s}  " + " ".join(f"{v:+6.1f}" for v in r["bias"].values()))
     print(f"wrote {args.out}")
     return result
 
