@@ -1,0 +1,45 @@
+"""Network streams: a clip served over HTTP from 127.0.0.1, dropped part-way."""
+from __future__ import annotations
+
+import numpy as np
+from streaming import ClipServer
+
+from c3ae.faces import Faces
+from c3ae.sink import ResultsSink
+from c3ae.video import VideoSource, is_stream, parse_source
+
+
+def _fragmented_clip(path, n=60, size=(320, 240)) -> bytes:
+    """A fragmented MP4 (what live MP4 streams send): playable from any fragment on."""
+    with ResultsSink(path, 30.0, size) as sink:
+        for i in range(n):
+            sink.write(np.full((size[1], size[0], 3), (i * 7) % 250, np.uint8), i, i / 30, Faces.empty(), True)
+    return path.read_bytes()
+
+
+def test_urls_and_camera_names_are_sources(tmp_path):
+    assert is_stream("rtsp://10.0.0.5:554/stream1") and is_stream("HTTPS://cam.local/video")
+    assert not is_stream("clip.mp4") and not is_stream("file:///tmp/x.mp4")
+    cameras = lambda: {"Integrated Camera: Integrated C": 0, "USB Video Device": 2}  # noqa: E731
+    assert parse_source("usb video", cameras) == 2
+    assert parse_source("Integrated Camera: Integrated C", cameras) == 0
+    assert parse_source("1", cameras) == 1
+    assert parse_source("rtsp://host/usb video", cameras) == "rtsp://host/usb video"
+    assert parse_source("e", cameras) == "e"  # ambiguous: left as a (missing) path
+
+
+def test_dropped_http_stream_is_reopened_and_the_gap_reported(tmp_path):
+    body = _fragmented_clip(tmp_path / "clip.mp4")
+    notices: list[str] = []
+    with ClipServer(body, drops=1, cut_at=len(body) // 2, whole=1) as server:
+        source = VideoSource(server.url, reconnect_s=1.0, on_notice=notices.append)
+        assert source.is_stream and source.is_live and source.frame_count == 0
+        frames = 0
+        while source.read() is not None:
+            frames += 1
+        source.release()
+    first = source.gaps[0].after_frame
+    assert 0 < first < 60 and frames == first + 60  # the cut part, then the whole clip again
+    assert len(source.gaps) == 1 and server.requests >= 3  # dropped, whole, then gone for good
+    assert any("dropped after frame" in n for n in notices) and any("gap" in n for n in notices)
+    assert "did not come back" in notices[-1]
