@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..options import DEVICES
 from .data import Record, decade_label, decade_of, deduplicate, index_folder, read_image, read_split, with_hashes
 
 BATCH = 64
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default=None, help="split file (data/split.csv) to select --subset from")
     parser.add_argument("--subset", default="test", choices=["train", "val", "test"])
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (timing runs)")
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when present)")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="auto: CUDA when available")
     args = parser.parse_args(argv)
 
     from ..engine import WeightsError

@@ -30,8 +30,10 @@ import torch
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from ..crops import face_crops
+from ..engine import torch_device
 from ..faces import Faces
 from ..model import C3AE, count_parameters
+from ..options import DEVICES
 from .augment import ROBUST, AugmentConfig, augmented_crops
 from .data import (
     DEFAULT_AAF,
@@ -195,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: all cores)")
-    p.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when present)")
+    p.add_argument("--device", choices=DEVICES, default="auto", help="auto: CUDA when available")
     p.add_argument("--resume", default=None, help="checkpoint to continue from (e.g. runs/main/last.pt)")
     p.add_argument("--export", default=None, help="export best.pt as TorchScript here at the end")
     p.add_argument("--keep", default=None, help="also copy last.pt/best.pt here after every epoch: a folder "
@@ -212,7 +214,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = torch_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     seed_everything(args.seed)
