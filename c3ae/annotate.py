@@ -1,12 +1,15 @@
-"""Headless annotation: a video file in, an annotated MP4 and per-frame CSV/JSON out.
+"""Headless annotation: a video in, an annotated MP4 and per-frame CSV/JSON out.
 
     python main.py annotate INPUT -o OUTPUT.mp4 [--csv OUT.csv] [--json OUT.json] [--tracks TRACKS.csv]
-                   [--overwrite]
-                   [--device auto|cpu|cuda] [--detector auto|short|full] [--min-score 0.2..1]
+                   [--overwrite] [--blur] [--duration S] [--reconnect S]
+                   [--device auto|cpu|cuda] [--detector auto|short|full] [--tiles auto|on|off] [--min-score 0.2..1]
                    [--min-size 0..4096] [--smoothing 0..0.99] [--weights W] [--allow-untrained]
                    [--no-bars] [--verbose]
+    python main.py annotate DIR|FILE... -o OUTDIR [--workers N | --ray ADDRESS|local] [same options]
 
-The output keeps the input's frame count and frame rate. Options, input and
+INPUT is a video file, a stream URL (rtsp://, http(s)://) or a camera (index
+or name); several inputs or a folder go to `c3ae.batch`. The output keeps the
+input's frame count and frame rate. Options, input and
 output paths are checked before any work. Ctrl+C or SIGTERM stops early and
 still leaves a playable video and the CSV rows of the frames done; even a
 killed process leaves all but the last second (see `c3ae.sink`).
@@ -30,13 +33,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import overlap, threads
 from .engine import DEFAULT_WEIGHTS, AgeEngine, WeightsError
 from .face_models import FaceModelMissing
-from .options import DETECTORS, DEVICES, OptionsError, PipelineOptions, range_text
+from .options import DETECTORS, DEVICES, TILES, OptionsError, PipelineOptions, range_text
 from .pipeline import FramePipeline
 from .results_log import add_tracks_to_json, track_rows, write_tracks_csv
 from .sink import OutputExists, ResultsSink, check_outputs, describe_os_error
-from .video import RecordingError, SourceError, VideoSource
+from .video import DEFAULT_RECONNECT_S, RecordingError, SourceError, VideoSource
 
 EXIT_OK, EXIT_TRUNCATED, EXIT_ERROR = 0, 1, 2
 EXPECTED_ERRORS = (OptionsError, SourceError, WeightsError, FaceModelMissing, RecordingError)
@@ -49,15 +53,31 @@ class UntrainedWeights(RuntimeError):
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     parser = parser or argparse.ArgumentParser(prog="main.py annotate", description=__doc__.splitlines()[0])
     defaults = PipelineOptions()
-    parser.add_argument("input", help="video file to annotate")
-    parser.add_argument("-o", "--output", required=True, help="annotated video to write (.mp4)")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="video file, stream URL (rtsp://, http://) or camera (index or name); "
+                             "several files or folders annotate each video into the -o folder")
+    parser.add_argument("-o", "--output", required=True,
+                        help="annotated video to write (.mp4); with several inputs, a folder")
     parser.add_argument("--csv", help="per-face, per-frame results as CSV")
     parser.add_argument("--json", help="per-frame results as JSON (with the per-person block of --tracks)")
     parser.add_argument("--tracks", help="per-person results as CSV: one row per track with its age and band")
     parser.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
+    parser.add_argument("--blur", action="store_true",
+                        help="pixelate every face in the video (labels and charts stay; the CSV is unchanged)")
+    parser.add_argument("--duration", type=float, metavar="S",
+                        help="stop after S seconds of video (for cameras and live streams)")
+    parser.add_argument("--reconnect", type=float, default=DEFAULT_RECONNECT_S, metavar="S",
+                        help="how long a dropped stream is retried before it counts as ended")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="several inputs: files annotated at once, one process each (default: the cores)")
+    parser.add_argument("--ray", metavar="ADDRESS|local",
+                        help="several inputs: run the files as Ray tasks, on a cluster at ADDRESS or here")
     parser.add_argument("--device", choices=DEVICES, default=defaults.device, help="auto: CUDA when available")
     parser.add_argument("--detector", choices=DETECTORS, default=defaults.detector,
                         help="BlazeFace range model (auto for files: full, finds small faces)")
+    parser.add_argument("--tiles", choices=TILES, default=defaults.tiles,
+                        help="also detect on overlapping tiles, for small faces in big frames "
+                             "(auto: frames of 1280 px or more on the long side)")
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="TorchScript C3AE weights")
     parser.add_argument("--allow-untrained", action="store_true",
                         help="run without trained weights; the age columns are then left empty")
@@ -74,18 +94,25 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 def options_from(args: argparse.Namespace) -> PipelineOptions:
     """The pipeline options the arguments ask for; raises OptionsError when out of range."""
-    return PipelineOptions(detector=args.detector, device=args.device, min_score=args.min_score,
-                           min_size=args.min_size, smoothing=args.smoothing, show_bars=not args.no_bars)
+    return PipelineOptions(detector=args.detector, device=args.device, tiles=args.tiles, min_score=args.min_score,
+                           min_size=args.min_size, smoothing=args.smoothing, show_bars=not args.no_bars,
+                           blur=args.blur)
 
 
-def _prefetched(source: VideoSource, depth: int = 4) -> Iterator:
+# the arguments that shape each file's run, handed to batch workers as they are
+FILE_SETTINGS = ("device", "detector", "tiles", "weights", "allow_untrained", "min_score", "min_size", "smoothing",
+                 "no_bars", "blur", "duration", "reconnect", "verbose")
+
+
+def _prefetched(source: VideoSource, stop: list[int], depth: int = 4) -> Iterator:
     """Decode frames on a helper thread (OpenCV releases the GIL) so decoding
-    overlaps detection and inference; the bounded queue caps memory."""
+    overlaps detection and inference; the bounded queue caps memory. Ends at
+    once on a stop request, even while a dropped stream is being reopened."""
     frames: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+    done = threading.Event()
 
     def read() -> None:
-        while not stop.is_set():
+        while not done.is_set():
             frame = source.read()
             frames.put(frame)
             if frame is None:
@@ -94,10 +121,16 @@ def _prefetched(source: VideoSource, depth: int = 4) -> Iterator:
     reader = threading.Thread(target=read, name="decode", daemon=True)
     reader.start()
     try:
-        while (frame := frames.get()) is not None:
+        while not stop:
+            try:
+                frame = frames.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if frame is None:
+                return
             yield frame
     finally:
-        stop.set()
+        done.set()
         while reader.is_alive():  # unblock a reader waiting on a full queue
             try:
                 frames.get_nowait()
@@ -188,16 +221,23 @@ def _native_logs_silenced(verbose: bool) -> Iterator[None]:
 
 
 def annotate_video(args: argparse.Namespace) -> dict:
-    """Run the pipeline over every frame; returns a summary (frames, faces, fps, ...).
-    Raises one of EXPECTED_ERRORS (or UntrainedWeights) with a message for the user."""
+    """Run the pipeline over every frame (up to `args.duration`); returns a summary
+    (frames, faces, people, fps, ...). Raises one of EXPECTED_ERRORS (or
+    UntrainedWeights) with a message for the user."""
     options = options_from(args)
+    if args.duration is not None and args.duration <= 0:
+        raise OptionsError(f"--duration must be more than 0 seconds; got {args.duration:g}")
     outputs = (args.output, args.csv, args.json, args.tracks)
+    progress = getattr(args, "progress", True)
     with contextlib.ExitStack() as cleanup, _stop_requests() as stop:
-        source = cleanup.enter_context(VideoSource(args.input))
-        if source.is_camera:
-            raise SourceError("annotate works on video files; use the app for cameras")
-        check_outputs(outputs, inputs=[args.input], overwrite=args.overwrite)
+        def notice(message: str) -> None:
+            if progress:
+                tqdm.write(f"note: {message}", file=sys.stderr)
+
+        source = cleanup.enter_context(VideoSource(args.input, reconnect_s=args.reconnect, on_notice=notice))
+        check_outputs(outputs, inputs=[] if source.is_live else [args.input], overwrite=args.overwrite)
         options = options.resolved(args.input)
+        plan = threads.apply()  # one intra-op thread per stage on few cores: see c3ae.threads
         engine = AgeEngine(args.weights, device=options.device, warmup=False)  # verifies the weights in ~0.1 s
         trained = engine.trained
         if not trained and not args.allow_untrained:
@@ -211,13 +251,17 @@ def annotate_video(args: argparse.Namespace) -> dict:
                            inputs=[args.input], overwrite=args.overwrite)
         writer = _BackgroundWriter(sink)
         frames = faces_total = 0
+        limit = max(1, round(args.duration * source.fps)) if args.duration else None
         start = time.perf_counter()
         try:
-            with tqdm(total=source.frame_count or None, unit="frame", desc="annotate", file=sys.stderr) as bar:
-                for frame in _prefetched(source):
-                    if stop:
+            with tqdm(total=limit or source.frame_count or None, unit="frame", desc="annotate", file=sys.stderr,
+                      disable=not progress) as bar:
+                # detection and crops of frame n+1 on their own thread while the model reads frame n
+                for item in overlap.ahead(map(pipeline.prepare, _prefetched(source, stop)), name="detect",
+                                          enabled=plan.overlap):
+                    if frames == limit:
                         break
-                    result = pipeline.process(frame)
+                    result = pipeline.finish(item)
                     writer.write(result.frame, frames, frames / source.fps, result.faces, trained)
                     faces_total += int((result.faces.missed == 0).sum())
                     frames += 1
@@ -230,36 +274,83 @@ def annotate_video(args: argparse.Namespace) -> dict:
             if args.json and frames:
                 add_tracks_to_json(args.json, people)
         elapsed = time.perf_counter() - start
-        return {"frames": frames, "faces": faces_total, "fps": frames / max(elapsed, 1e-9), "seconds": elapsed,
+        return {"frames": frames, "faces": faces_total, "people": len(people), "fps": frames / max(elapsed, 1e-9),
+                "seconds": elapsed, "video_seconds": frames / source.fps, "gaps": len(source.gaps),
                 "signal": stop[0] if stop else None, "trained": trained, "output": str(args.output),
                 "truncated": None if stop else source.truncation()}
+
+
+def annotate_file(args: argparse.Namespace) -> tuple[int, dict, str]:
+    """`annotate_video` with its failures turned into an exit status and a message
+    for the user: (status, summary or {} when nothing ran, message or '')."""
+    try:
+        summary = annotate_video(args)
+    except OutputExists as exc:
+        return EXIT_ERROR, {}, f"{exc}; pass --overwrite to replace it"
+    except (*EXPECTED_ERRORS, UntrainedWeights) as exc:
+        return EXIT_ERROR, {}, str(exc)
+    except OSError as exc:  # writing the per-person files after the video (e.g. the disk filled)
+        return EXIT_ERROR, {}, describe_os_error(exc, Path(exc.filename or args.output))
+    if summary["signal"] is not None:
+        return 128 + summary["signal"], summary, ""
+    if summary["truncated"]:
+        return EXIT_TRUNCATED, summary, f"{summary['truncated']}; the outputs hold the {summary['frames']} frames read"
+    return EXIT_OK, summary, ""
+
+
+def _is_batch(args: argparse.Namespace) -> bool:
+    """Several inputs, a folder in or out, or --ray: one result folder of many files."""
+    return (len(args.inputs) > 1 or Path(args.inputs[0]).is_dir() or Path(args.output).is_dir()
+            or args.output.endswith(("/", os.sep)) or args.ray is not None)
+
+
+def _main_batch(args: argparse.Namespace) -> int:
+    from .batch import BatchError, annotate_batch
+
+    if args.csv or args.json or args.tracks:
+        print("error: with several inputs each one gets OUTDIR/<stem>.mp4, .csv and .tracks.csv; "
+              "leave out --csv, --json and --tracks", file=sys.stderr)
+        return EXIT_ERROR
+    if args.workers is not None and args.workers < 1:
+        print(f"error: --workers must be 1 or more; got {args.workers}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        options_from(args)
+        engine = AgeEngine(args.weights, device="cpu", warmup=False)  # refuse untrained weights before any work
+        if not engine.trained and not args.allow_untrained:
+            raise UntrainedWeights(f"{engine.status}: its ages would be placeholders; pass --allow-untrained "
+                                   f"to annotate with empty age columns")
+        with _stop_requests() as stop:
+            code, rows = annotate_batch(args, {name: getattr(args, name) for name in FILE_SETTINGS}, stop)
+    except OutputExists as exc:
+        print(f"error: {exc}; pass --overwrite to replace it", file=sys.stderr)
+        return EXIT_ERROR
+    except (*EXPECTED_ERRORS, UntrainedWeights, BatchError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    ok = sum(r["status"] == "ok" for r in rows)
+    frames = sum(int(r.get("frames") or 0) for r in rows)
+    print(f"done: {ok} of {len(rows)} videos, {frames} frames -> {Path(args.output) / 'summary.csv'}")
+    return 128 + stop[0] if stop else code
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     with _native_logs_silenced(args.verbose):
-        try:
-            summary = annotate_video(args)
-        except OutputExists as exc:
-            print(f"error: {exc}; pass --overwrite to replace it", file=sys.stderr)
-            return EXIT_ERROR
-        except (*EXPECTED_ERRORS, UntrainedWeights) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_ERROR
-        except OSError as exc:  # writing the per-person files after the video (e.g. the disk filled)
-            print(f"error: {describe_os_error(exc, Path(exc.filename or args.output))}", file=sys.stderr)
-            return EXIT_ERROR
-        note = ""
-        if summary["signal"] is not None:
-            note = f" (stopped by {signal.Signals(summary['signal']).name}: the video holds the frames done)"
-        if not summary["trained"]:
-            note += " [UNTRAINED model: age columns left empty]"
-        print(f"done: {summary['frames']} frames, {summary['faces']} faces, {summary['fps']:.1f} FPS "
-              f"-> {Path(summary['output'])}{note}")
-        if summary["signal"] is not None:
-            return 128 + summary["signal"]
-        if summary["truncated"]:
-            print(f"error: {summary['truncated']}; the outputs hold the {summary['frames']} frames read",
-                  file=sys.stderr)
-            return EXIT_TRUNCATED
-        return EXIT_OK
+        if _is_batch(args):
+            return _main_batch(args)
+        args.input = args.inputs[0]
+        code, summary, message = annotate_file(args)
+        if summary:
+            note = ""
+            if summary["signal"] is not None:
+                note = f" (stopped by {signal.Signals(summary['signal']).name}: the video holds the frames done)"
+            if summary["gaps"]:
+                note += f" ({summary['gaps']} stream gaps)"
+            if not summary["trained"]:
+                note += " [UNTRAINED model: age columns left empty]"
+            print(f"done: {summary['frames']} frames, {summary['faces']} faces, {summary['fps']:.1f} FPS "
+                  f"-> {Path(summary['output'])}{note}")
+        if message:
+            print(f"error: {message}", file=sys.stderr)
+        return code

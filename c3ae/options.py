@@ -57,6 +57,7 @@ class PipelineOptions:
     smoothing: float = DEFAULT_SMOOTHING
     show_bars: bool = True
     debug: bool = False  # keep the three crops of each face for the debug view
+    blur: bool = False  # pixelate every face in the output (recordings, snapshots, annotate)
 
     def __post_init__(self) -> None:
         for name, allowed in (("detector", DETECTORS), ("device", DEVICES)):

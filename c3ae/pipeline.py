@@ -24,6 +24,7 @@ from .detect import FaceDetector
 from .engine import DEFAULT_WEIGHTS, AgeEngine
 from .faces import Faces
 from .options import PipelineOptions
+from .privacy import blur_faces
 from .track import FaceTracker, StateHistory
 
 WEAK_SCORE = 0.3  # detections from here up may continue a track
@@ -57,12 +58,13 @@ class FramePipeline:
         self._last_index: int | None = None
         self.show_bars = options.show_bars
         self.keep_crops = options.debug
+        self.blur = options.blur
 
     def apply(self, options: PipelineOptions) -> None:
         """Take the options that change live (thresholds, smoothing, drawing); the
         detector range and the device need a new pipeline or `set_device`."""
         self.min_score, self.min_size, self.smoothing = options.min_score, options.min_size, options.smoothing
-        self.show_bars, self.keep_crops = options.show_bars, options.debug
+        self.show_bars, self.keep_crops, self.blur = options.show_bars, options.debug, options.blur
 
     # live-adjustable options -------------------------------------------------
     @property
@@ -123,7 +125,7 @@ class FramePipeline:
             timings[name] = (now - t) * 1e3
             t = now
 
-        faces = self.detector.detect(frame)
+        faces = detected = self.detector.detect(frame)
         lap("detect")
         crops = face_crops(frame, faces)
         lap("crop")
@@ -139,7 +141,10 @@ class FramePipeline:
         lap("track")
         out = frame
         if draw:
-            out = overlay.annotate(frame.copy(), faces, trained=self.engine.trained, show_bars=self.show_bars)
+            out = frame.copy()
+            if self.blur:  # before drawing, so labels and charts stay sharp
+                blur_faces(out, detected, faces)
+            out = overlay.annotate(out, faces, trained=self.engine.trained, show_bars=self.show_bars)
             if not self.engine.trained:
                 overlay.banner(out, UNTRAINED_BANNER)
             lap("draw")
