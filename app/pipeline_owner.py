@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from c3ae import threads
 from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine, WeightsError
 from c3ae.face_models import FaceModelMissing
 from c3ae.pipeline import FramePipeline
@@ -30,17 +31,22 @@ class PipelineOwner:
         self.pipeline: FramePipeline | None = None
         self._engine = engine
         self._weights = weights
+        self._tiles = options.tiles  # the tiles choice the pipeline was built with
 
     def open_for(self, source: str | int) -> bool:
         """Make the pipeline ready for a new `source`; True when a new engine was built.
         Raises one of STARTUP_ERRORS when the face model or the weights cannot load."""
-        if self.pipeline is not None and self.pipeline.detector.model == self.options.resolved(source).detector:
+        resolved = self.options.resolved(source)
+        if self.pipeline is not None and (self.pipeline.detector.model, self._tiles) == (resolved.detector,
+                                                                                         resolved.tiles):
             self.pipeline.reset()
             return False
+        threads.apply()  # before the first forward: a busy desktop core must not stall the model
         pipeline = FramePipeline(self.options, source=source, weights=self._weights, engine=self._engine)
         self.close()
         self.pipeline = pipeline
         self._engine = pipeline.engine
+        self._tiles = resolved.tiles
         self._apply()
         return True
 
@@ -56,10 +62,10 @@ class PipelineOwner:
                 self.pipeline.set_device(options.device)
                 self._engine = self.pipeline.engine
                 changed = True
-            if source is not None and options.detector != old.detector:
+            if source is not None and (options.detector, options.tiles) != (old.detector, old.tiles):
                 changed = self.open_for(source) or changed
         except STARTUP_ERRORS:
-            self.options = replace(options, device=old.device, detector=old.detector)
+            self.options = replace(options, device=old.device, detector=old.detector, tiles=old.tiles)
             raise
         finally:
             self._apply()

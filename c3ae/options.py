@@ -14,6 +14,13 @@ from .detect import DEFAULT_MIN_SCORE, DETECTOR_FLOOR
 DEFAULT_SMOOTHING = 0.85
 DETECTORS = ("auto", "short", "full")
 DEVICES = ("auto", "cpu", "cuda")
+# Tiled detection (`c3ae.tiles`) for small faces in big frames. BlazeFace sees a
+# frame at 192 px, so a 40 px face in 2560x1440 is lost; tiles find it, at one
+# detector call per tile every few frames (the tracker carries faces between).
+# 'auto': tiles for frames of TILES_MIN_SIDE['auto'] px or more on the long side
+# (where faces get that small); 'on': tiles at any frame size; 'off': never.
+TILES = ("auto", "on", "off")
+TILES_MIN_SIDE = {"auto": 1280, "on": 0}
 # name -> (lowest, highest, what it means); the detector only reports faces
 # scoring DETECTOR_FLOOR or more, so a lower threshold would change nothing
 RANGES: dict[str, tuple[float, float, str]] = {
@@ -52,6 +59,7 @@ class PipelineOptions:
 
     detector: str = "auto"  # 'auto' (short for cameras, full for files), 'short' or 'full'
     device: str = "auto"  # 'auto', 'cpu' or 'cuda'
+    tiles: str = "auto"  # 'auto' (frames >= 1280 px on the long side), 'on' or 'off': see TILES
     min_score: float = DEFAULT_MIN_SCORE
     min_size: float = 0.0  # pixels
     smoothing: float = DEFAULT_SMOOTHING
@@ -60,7 +68,7 @@ class PipelineOptions:
     blur: bool = False  # pixelate every face in the output (recordings, snapshots, annotate)
 
     def __post_init__(self) -> None:
-        for name, allowed in (("detector", DETECTORS), ("device", DEVICES)):
+        for name, allowed in (("detector", DETECTORS), ("device", DEVICES), ("tiles", TILES)):
             if getattr(self, name) not in allowed:
                 raise OptionsError(f"{flag(name)} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
         for name, (low, high, meaning) in RANGES.items():

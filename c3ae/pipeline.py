@@ -23,8 +23,9 @@ from .crops import face_crops
 from .detect import FaceDetector
 from .engine import DEFAULT_WEIGHTS, AgeEngine
 from .faces import Faces
-from .options import PipelineOptions
+from .options import TILES_MIN_SIDE, PipelineOptions
 from .privacy import blur_faces
+from .tiles import TiledDetector
 from .track import FaceTracker, StateHistory
 
 WEAK_SCORE = 0.3  # detections from here up may continue a track
@@ -37,6 +38,17 @@ class FrameResult:
     faces: Faces  # detected faces (missed == 0) and coasting tracks (missed > 0)
     timings: dict[str, float] = field(default_factory=dict)  # stage -> milliseconds
     crops: torch.Tensor | None = None  # (N, 3, 3, 64, 64) of the detected faces, when kept
+
+
+@dataclass
+class Prepared:
+    """A frame after detection and cropping, the stages that need nothing from the
+    tracker: `FramePipeline.prepare` may run them ahead on a helper thread."""
+
+    frame: np.ndarray
+    faces: Faces  # this frame's detections
+    crops: torch.Tensor  # (N, 3, 3, 64, 64)
+    timings: dict[str, float]  # detect, crop: milliseconds
 
 
 class FramePipeline:
@@ -53,6 +65,8 @@ class FramePipeline:
         self.engine = engine or AgeEngine(weights, device=options.device)
         self.detector = FaceDetector(options.detector, video=video, min_score=min(WEAK_SCORE, options.min_score),
                                      min_size=options.min_size)
+        if options.tiles != "off":  # small faces in big frames: tiles every few frames, tracks carry them between
+            self.detector = TiledDetector(self.detector, min_side=TILES_MIN_SIDE[options.tiles])
         self.tracker = FaceTracker(smoothing=options.smoothing, high_score=options.min_score)
         self.history = StateHistory()
         self._last_index: int | None = None
@@ -116,8 +130,24 @@ class FramePipeline:
     # -------------------------------------------------------------------------
     def process(self, frame: np.ndarray, draw: bool = True, frame_index: int | None = None) -> FrameResult:
         """Run one frame. `frame_index` (files): its position in the file, for seeking."""
+        return self.finish(self.prepare(frame), draw, frame_index)
+
+    def prepare(self, frame: np.ndarray) -> Prepared:
+        """Detect and crop. May run ahead of `finish` on another thread (`c3ae.overlap`):
+        the detector keeps its own clock, so frames must reach it in order, and
+        `finish` must take them in that order; the results are then `process`'s."""
+        t0 = time.perf_counter()
+        faces = self.detector.detect(frame)
+        t1 = time.perf_counter()
+        crops = face_crops(frame, faces)
+        t2 = time.perf_counter()
+        return Prepared(frame, faces, crops, {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3})
+
+    def finish(self, prepared: Prepared, draw: bool = True, frame_index: int | None = None) -> FrameResult:
+        """Model, tracker and drawing for a prepared frame, in frame order (see `process`)."""
+        frame, crops = prepared.frame, prepared.crops
         t = time.perf_counter()
-        timings: dict[str, float] = {}
+        timings = dict(prepared.timings)
 
         def lap(name: str) -> None:
             nonlocal t
@@ -125,10 +155,7 @@ class FramePipeline:
             timings[name] = (now - t) * 1e3
             t = now
 
-        faces = detected = self.detector.detect(frame)
-        lap("detect")
-        crops = face_crops(frame, faces)
-        lap("crop")
+        faces = detected = prepared.faces
         ages, dists = self.engine.predict(crops)
         faces = faces.replace(ages=ages, dists=dists)
         lap("infer")

@@ -35,6 +35,7 @@ try:
 except ImportError:  # the OpenCV fallback below still writes video
     av = None
 
+from . import threads
 from .faces import Faces
 from .results_log import ResultsLog
 from .video import RecordingError
@@ -120,7 +121,9 @@ class H264Writer:
         self._file = open(path, "wb")
         try:
             self._container = av.open(self._file, "w", format="mp4", options={"movflags": FRAGMENT_FLAGS})
-            options = {"preset": "veryfast", "tune": "zerolatency", "crf": "23", "sc_threshold": "0"}
+            # threads: x264's slices wait for each other like any intra-op split (see c3ae.threads)
+            options = {"preset": "veryfast", "tune": "zerolatency", "crf": "23", "sc_threshold": "0",
+                       "threads": str(threads.current().encoder_threads)}
             self._stream = self._container.add_stream(
                 encoder, rate=Fraction(fps).limit_denominator(1001),
                 options=options if encoder == "libx264" else {})

@@ -73,6 +73,11 @@ class TiledDetector:
         self._frames = 0
 
     @property
+    def model(self) -> str:
+        """The base detector's range model ('short' or 'full')."""
+        return self.base.model
+
+    @property
     def min_score(self) -> float:
         return self.base.min_score
 
