@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 from streaming import ClipServer
+from synth import count_frames
 
+from c3ae.annotate import main
 from c3ae.faces import Faces
 from c3ae.sink import ResultsSink
 from c3ae.video import VideoSource, is_stream, parse_source
@@ -15,6 +17,13 @@ def _fragmented_clip(path, n=60, size=(320, 240)) -> bytes:
         for i in range(n):
             sink.write(np.full((size[1], size[0], 3), (i * 7) % 250, np.uint8), i, i / 30, Faces.empty(), True)
     return path.read_bytes()
+
+
+def _cut_in_second_fragment(body: bytes) -> int:
+    """A byte offset inside the second fragment: the first (30 frames) arrives whole."""
+    second = body.find(b"moof", body.find(b"moof") + 1) - 4
+    assert second > 0
+    return second + (len(body) - second) // 2
 
 
 def test_urls_and_camera_names_are_sources(tmp_path):
@@ -31,7 +40,7 @@ def test_urls_and_camera_names_are_sources(tmp_path):
 def test_dropped_http_stream_is_reopened_and_the_gap_reported(tmp_path):
     body = _fragmented_clip(tmp_path / "clip.mp4")
     notices: list[str] = []
-    with ClipServer(body, drops=1, cut_at=len(body) // 2, whole=1) as server:
+    with ClipServer(body, drops=1, cut_at=_cut_in_second_fragment(body), whole=1) as server:
         source = VideoSource(server.url, reconnect_s=1.0, on_notice=notices.append)
         assert source.is_stream and source.is_live and source.frame_count == 0
         frames = 0
@@ -39,7 +48,20 @@ def test_dropped_http_stream_is_reopened_and_the_gap_reported(tmp_path):
             frames += 1
         source.release()
     first = source.gaps[0].after_frame
-    assert 0 < first < 60 and frames == first + 60  # the cut part, then the whole clip again
+    assert 30 <= first < 60 and frames == first + 60  # the cut part, then the whole clip again
     assert len(source.gaps) == 1 and server.requests >= 3  # dropped, whole, then gone for good
     assert any("dropped after frame" in n for n in notices) and any("gap" in n for n in notices)
     assert "did not come back" in notices[-1]
+
+
+def test_annotate_reads_a_dropping_stream_frame_by_frame_up_to_duration(tmp_path, capsys):
+
+    body = _fragmented_clip(tmp_path / "clip.mp4")
+    out = tmp_path / "out.mp4"
+    with ClipServer(body, drops=1, cut_at=_cut_in_second_fragment(body), whole=1) as server:
+        code = main([server.url, "-o", str(out), "--duration", "2.5", "--reconnect", "1", "--detector", "short",
+                     "--allow-untrained"])
+    assert code == 0
+    frames = count_frames(out)[0]
+    assert frames == 75  # the part before the drop, then the clip again; no frames invented for the gap
+    assert "(1 stream gaps)" in capsys.readouterr().out
