@@ -1,22 +1,31 @@
 """Per-stage milliseconds, and the FPS of headless annotation, on a video.
 
-    python bench/pipeline.py [VIDEO] [--detector short|full] [--device cpu|cuda]
+    python bench/pipeline.py [VIDEO] [--detector short|full] [--device cpu|cuda] [--busy] [--baseline]
+                             [--repeats 3]
 
 Without VIDEO it builds a 640x360 clip with two real faces from
 ../shared/datasets/aaf-train in a temporary folder (never in the repo).
 Stages: decode, detect, crop, infer, track, draw, encode; medians per frame,
-timed one after the other. Then `main.py annotate` itself runs on the clip
-(decode and encode overlap the model there) and its FPS is printed.
+timed one after the other, with the thread policy of `c3ae.threads`. Then
+`main.py annotate` itself runs on the clip in a fresh process (decode, detect,
+model and encode overlap there) and its FPS is printed, the median of
+`repeats` runs. `--busy` runs it again while a busy loop of our own (another
+process) keeps one core busy, as any desktop program may, and prints the
+ratio busy/quiet. `--baseline` does the same with torch's and OpenCV's
+default threads and no overlap (the behaviour before the policy).
 """
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from c3ae.annotate import annotate_video, build_parser
+from c3ae import threads
 from c3ae.options import PipelineOptions, default_detector_for
 from c3ae.pipeline import FramePipeline
 from c3ae.sink import ResultsSink
@@ -37,6 +46,43 @@ def two_face_clip(folder: Path, frames: int = 300) -> Path:
     # portraits scaled so each face is ~80 px; the pair drifts across the frame
     clip = face_clip_frames(faces, n=frames, face_h=160)
     return write_clip(folder / "two_faces_640x360.mp4", [cv2.resize(f, (640, 360)) for f in clip], fps=30)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+BUSY_LOOP = "while True: pass"
+# the old behaviour: the libraries' own thread counts and every stage on the main thread
+BASELINE = ("import sys, c3ae.threads as t; from dataclasses import replace; "
+            "t.apply = lambda plan=None: replace(t.plan_for(), torch_threads=0, overlap=False); "
+            "t.current = lambda: replace(t.plan_for(), encoder_threads=0); "
+            "import main; sys.exit(main.main(sys.argv[1:]))")
+
+
+def annotate_fps(video: Path, out_dir: Path, detector: str, device: str, baseline: bool) -> float:
+    """FPS that a fresh `main.py annotate` process reports (its loop only, start-up excluded)."""
+    cli = ["annotate", str(video), "-o", str(out_dir / "annotate.mp4"), "--csv", str(out_dir / "annotate.csv"),
+           "--detector", detector, "--device", device, "--allow-untrained", "--overwrite"]
+    prefix = ["-c", BASELINE] if baseline else [str(ROOT / "main.py")]
+    done = subprocess.run([sys.executable, *prefix, *cli], cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(re.search(r"([0-9.]+) FPS", done.stdout).group(1))
+
+
+def quiet_and_busy(video: Path, out_dir: Path, detector: str, device: str, baseline: bool, busy: bool,
+                   repeats: int) -> None:
+    """Median annotate FPS on a quiet machine and, with `busy`, beside a busy loop."""
+    label = "baseline (library threads, sequential)" if baseline else "thread policy + overlap"
+    quiet = statistics.median(annotate_fps(video, out_dir, detector, device, baseline) for _ in range(repeats))
+    line = f"  main.py annotate, {label}: quiet {quiet:.1f} FPS"
+    if busy:
+        loop = subprocess.Popen([sys.executable, "-c", BUSY_LOOP])
+        try:
+            time.sleep(0.5)
+            loaded = statistics.median(annotate_fps(video, out_dir, detector, device, baseline)
+                                       for _ in range(repeats))
+        finally:
+            loop.kill()
+            loop.wait()
+        line += f", one core busy {loaded:.1f} FPS, ratio {loaded / quiet:.2f}"
+    print(line + f" (median of {repeats})", flush=True)
 
 
 def run(video: Path, detector: str, device: str, out_dir: Path) -> None:
@@ -67,7 +113,7 @@ def run(video: Path, detector: str, device: str, out_dir: Path) -> None:
           f"detector={detector}, {pipeline.engine.device}, {pipeline.engine.status}")
     for stage in STAGES:
         print(f"  {stage:>6}: {statistics.median(per_stage[stage]):6.2f} ms/frame (median)")
-    print(f"  overall: {n / elapsed:.1f} FPS ({elapsed:.2f} s, decode to encode)")
+    print(f"  overall: {n / elapsed:.1f} FPS ({elapsed:.2f} s, decode to encode, one after another)", flush=True)
     source.release()
     pipeline.close()
 
@@ -77,16 +123,19 @@ def main() -> None:
     parser.add_argument("video", nargs="?")
     parser.add_argument("--detector", choices=["short", "full"])
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--busy", action="store_true", help="also measure annotate beside a busy loop on one core")
+    parser.add_argument("--baseline", action="store_true", help="also measure the library default threads")
+    parser.add_argument("--repeats", type=int, default=3, help="annotate runs per figure (median)")
     args = parser.parse_args()
+    plan = threads.apply()
+    print(f"{plan.cores} cores: torch {plan.torch_threads}, OpenCV {plan.opencv_threads}, "
+          f"x264 {plan.encoder_threads} threads, overlap {plan.overlap}")
     with tempfile.TemporaryDirectory() as tmp:
         video = Path(args.video) if args.video else two_face_clip(Path(tmp))
         detector = args.detector or default_detector_for(str(video))
         run(video, detector, args.device, Path(tmp))
-        cli = [str(video), "-o", str(Path(tmp) / "annotate.mp4"), "--csv", str(Path(tmp) / "annotate.csv"),
-               "--detector", detector, "--device", args.device, "--allow-untrained"]
-        summary = annotate_video(build_parser().parse_args(cli))
-        print(f"  main.py annotate: {summary['fps']:.1f} FPS ({summary['frames']} frames, "
-              f"{summary['faces']} faces, with CSV)")
+        for baseline in (False, True) if args.baseline else (False,):
+            quiet_and_busy(video, Path(tmp), detector, args.device, baseline, args.busy, args.repeats)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,14 @@ a 40 px face shrinks to 3 px and is lost. `TiledDetector` adds detection on
 square tiles of `tile` pixels (overlapping by `overlap`, so every face up to
 that overlap lies wholly inside some tile), drops detections cut by an inner
 tile edge, maps the rest back to frame pixels and merges duplicates with the
-full-frame pass. Tiles cost one detector call each, so they run only every
-`every` frames; in between the tracker carries the faces they found.
+full-frame pass. Tiles cost one detector call each. They run on every frame
+by default (`every` 1): the tracker drops a track missed before its third
+detection, so faces seen only every few frames would never become tracks.
+
+Tiles are 480 px: on the crowd bench's mosaic (45 px faces) the full-range
+model found 48 of 48 faces with 480 or 512 px tiles, 36 with 560 and 30 with
+576. A quarter overlap (120 px) keeps every face up to that size whole in some
+tile; 2560x1440 takes 28 tiles.
 
 Tiling starts only when the frame is at least `min_side` pixels on its longer
 side: smaller frames gain nothing from it.
@@ -61,7 +67,7 @@ def merge(parts: list[Faces], threshold: float = 0.5) -> Faces:
 class TiledDetector:
     """Same `detect(frame)` as `FaceDetector`, plus tiles for small faces in large frames."""
 
-    def __init__(self, base: FaceDetector, tile: int = 480, overlap: float = 0.3, every: int = 3,
+    def __init__(self, base: FaceDetector, tile: int = 480, overlap: float = 0.25, every: int = 1,
                  min_side: int = 1280) -> None:
         self.base = base
         # tiles are separate pictures: IMAGE mode, same model and thresholds as the base

@@ -1,0 +1,121 @@
+"""Crowds in big frames: faces found in a 2560x1440 mosaic against each shot alone, and FPS.
+
+    python bench/crowd.py [--frames 60] [--per-cell 3] [--face-h 100] [--tiles auto|on|off]
+
+Builds, in a temporary folder, a 2560x1440 clip: a 4x4 mosaic of 640x360 shots,
+each of `per-cell` dataset portraits (../shared/datasets/aaf-train) swaying on
+grey (`c3ae.training.clips.crowd_frames`). The reference for each frame is the
+number of faces the same full-range detector finds in each shot alone, summed.
+Then the clip goes through the pipeline as `annotate` runs it (decode, then
+detect + crop of frame n+1 beside the model, tracker and drawing on frame n;
+the thread policy of `c3ae.threads`), and prints per frame, as medians over
+frames: faces detected in that frame, faces reported (with the tracks carried
+between tiled frames), their share of the reference, the full frame without
+tiles, and the processing FPS (no encoding). Last, `main.py annotate` runs on
+the clip end to end (with H.264 encoding and CSV) and its FPS is printed.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from c3ae import overlap, threads
+from c3ae.detect import FaceDetector
+from c3ae.options import PipelineOptions
+from c3ae.pipeline import FramePipeline
+from c3ae.training.clips import NoDatasetFaces, crowd_frames, dataset_faces
+from c3ae.video import VideoSource
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_clip(path: Path, frames: int, per_cell: int, face_h: int) -> tuple[list[int], list[int]]:
+    """Write the mosaic clip; returns per frame the faces found in the shots alone and
+    in the whole mosaic by the plain detector (no tiles)."""
+    try:
+        faces = dataset_faces(16 * per_cell)
+    except NoDatasetFaces as exc:
+        raise SystemExit(str(exc)) from None
+    reference, plain = [], []
+    writer = None
+    with FaceDetector("full", video=False) as detector:
+        for mosaic, cells in crowd_frames(faces, n=frames, per_cell=per_cell, face_h=face_h):
+            if writer is None:
+                writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0,
+                                         (mosaic.shape[1], mosaic.shape[0]))
+            writer.write(mosaic)
+            reference.append(sum(len(detector.detect(c)) for c in cells))
+            plain.append(len(detector.detect(mosaic)))
+    writer.release()
+    return reference, plain
+
+
+def iter_frames(source: VideoSource) -> Iterator[np.ndarray]:
+    while (frame := source.read()) is not None:
+        yield frame
+
+
+def process(path: Path, tiles: str) -> tuple[list[int], list[int], float]:
+    """Faces detected and reported per frame, and processing FPS, as annotate runs the pipeline."""
+    plan = threads.apply()
+    source = VideoSource(str(path))
+    pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu", tiles=tiles))
+    detected, reported = [], []
+    start = time.perf_counter()
+    try:
+        frames = overlap.ahead(iter_frames(source), name="decode")
+        for item in overlap.ahead(map(pipeline.prepare, frames), name="detect", enabled=plan.overlap):
+            result = pipeline.finish(item)
+            detected.append(int((result.faces.missed == 0).sum()))
+            reported.append(len(result.faces))
+    finally:
+        elapsed = time.perf_counter() - start
+        pipeline.close()
+        source.release()
+    return detected, reported, len(detected) / elapsed
+
+
+def annotate_fps(path: Path, out_dir: Path, tiles: str) -> float:
+    """FPS that a fresh `main.py annotate` reports on the clip (encoding and CSV included)."""
+    cli = [sys.executable, str(ROOT / "main.py"), "annotate", str(path), "-o", str(out_dir / "crowd.mp4"),
+           "--csv", str(out_dir / "crowd.csv"), "--detector", "full", "--device", "cpu", "--tiles", tiles,
+           "--allow-untrained"]
+    done = subprocess.run(cli, cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(re.search(r"([0-9.]+) FPS", done.stdout).group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--per-cell", type=int, default=3, help="portraits per 640x360 shot")
+    parser.add_argument("--face-h", type=int, default=100, help="portrait height in pixels")
+    parser.add_argument("--tiles", choices=["auto", "on", "off"], default="auto")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp) / "crowd_2560x1440.mp4"
+        reference, plain = build_clip(clip, args.frames, args.per_cell, args.face_h)
+        detected, reported, fps = process(clip, args.tiles)
+        ref = statistics.median(reference)
+        print(f"2560x1440 mosaic of 4x4 shots, {args.per_cell} portraits each, {len(reference)} frames; "
+              f"tiles={args.tiles}, {threads.current().cores} cores")
+        print(f"  faces per frame, each shot alone (reference): {ref:.0f} (median)")
+        for name, counts in (("full frame, no tiles", plain), ("pipeline, detected this frame", detected),
+                             ("pipeline, reported (tracks carried)", reported)):
+            share = statistics.median(c / max(r, 1) for c, r in zip(counts, reference))
+            print(f"  {name:>36}: {statistics.median(counts):5.1f} faces/frame, {share:6.1%} of the reference")
+        print(f"  processing: {fps:.1f} FPS (decode to draw, no encoding)", flush=True)
+        print(f"  main.py annotate: {annotate_fps(clip, Path(tmp), args.tiles):.1f} FPS (H.264 + CSV)")
+
+
+if __name__ == "__main__":
+    main()
