@@ -160,10 +160,15 @@ def run_ray(jobs: list[Job], address: str, done: Callable[[dict], None], stop: l
     import ray
 
     options = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
-    if address == "local":
-        ray.init(num_cpus=LOCAL_RAY_CPUS, _node_ip_address="127.0.0.1", **options)  # no traffic off this machine
-    else:
-        ray.init(address=address, **options)
+    try:
+        if address == "local":  # on 127.0.0.1, so nothing leaves this machine; workers at normal priority
+            # (Ray's default nice 15 starves them behind any other work, unlike --workers processes)
+            ray.init(num_cpus=LOCAL_RAY_CPUS, _node_ip_address="127.0.0.1",
+                     _system_config={"worker_niceness": 0}, **options)
+        else:
+            ray.init(address=address, **options)
+    except Exception as exc:  # Ray raises several kinds (ConnectionError, RuntimeError, ...)
+        raise BatchError(f"Ray could not start ({address}): {exc}") from exc
     try:
         task = ray.remote(num_cpus=1, max_retries=RAY_RETRIES)(_run_job_one_thread)
         pending = [task.remote(job) for job in jobs]
