@@ -8,8 +8,10 @@ serves streams, IMAGE mode stills. Results come back as a `Faces` batch.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import sys
+import types
 
 import cv2
 import numpy as np
@@ -21,6 +23,28 @@ os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging q
 
 DEFAULT_MIN_SCORE = 0.5
 DETECTOR_FLOOR = 0.2  # BlazeFace reports faces from this score up; `min_score` filters above it
+
+
+def _face_detector_api() -> types.SimpleNamespace:
+    """The few MediaPipe Tasks classes the face detector uses. MediaPipe's package
+    `__init__` files import every task and the drawing helpers, which import
+    matplotlib.pyplot: most of MediaPipe's ~0.4 s import, for nothing used here.
+    When nothing imported MediaPipe yet, its parent packages are registered
+    without running their `__init__`, and only the detector's modules load."""
+    if "mediapipe" not in sys.modules:
+        root = importlib.util.find_spec("mediapipe").submodule_search_locations[0]
+        for name in ("mediapipe", "mediapipe.tasks", "mediapipe.tasks.python", "mediapipe.tasks.python.vision"):
+            package = types.ModuleType(name)
+            package.__path__ = [os.path.join(root, *name.split(".")[1:])]
+            sys.modules[name] = package
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+    from mediapipe.tasks.python.vision.core.image import Image, ImageFormat
+    from mediapipe.tasks.python.vision.core.vision_task_running_mode import VisionTaskRunningMode
+    from mediapipe.tasks.python.vision.face_detector import FaceDetector, FaceDetectorOptions
+
+    return types.SimpleNamespace(BaseOptions=BaseOptions, Image=Image, ImageFormat=ImageFormat,
+                                 RunningMode=VisionTaskRunningMode, FaceDetector=FaceDetector,
+                                 FaceDetectorOptions=FaceDetectorOptions)
 
 
 @contextlib.contextmanager
@@ -43,20 +67,19 @@ class FaceDetector:
 
     def __init__(self, model: str = "short", video: bool = True,
                  min_score: float = DEFAULT_MIN_SCORE, min_size: float = 0.0) -> None:
-        from mediapipe.tasks.python import BaseOptions, vision  # heavy import, done once here
-
+        mp = self._mp = _face_detector_api()
         self.model = model
         self.video = video
         self.min_score = float(min_score)
         self.min_size = float(min_size)
-        options = vision.FaceDetectorOptions(
-            base_options=BaseOptions(model_asset_path=str(model_path(model))),
-            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+        options = mp.FaceDetectorOptions(
+            base_options=mp.BaseOptions(model_asset_path=str(model_path(model))),
+            running_mode=mp.RunningMode.VIDEO if video else mp.RunningMode.IMAGE,
             # filter by score ourselves so the threshold can change while running
             min_detection_confidence=DETECTOR_FLOOR,
         )
         with _quiet_native_stderr():
-            self._detector = vision.FaceDetector.create_from_options(options)
+            self._detector = mp.FaceDetector.create_from_options(options)
             self._last_ts = -1
             self.detect(np.zeros((64, 64, 3), np.uint8))  # first call sets up XNNPACK: do it quietly now
 
@@ -67,8 +90,7 @@ class FaceDetector:
         border of that fraction of its size first, since BlazeFace misses faces
         that fill the whole image; coordinates are mapped back afterwards.
         """
-        import mediapipe as mp
-
+        mp = self._mp
         if frame_bgr.ndim == 2:
             frame_bgr = cv2.cvtColor(frame_bgr, cv2.COLOR_GRAY2BGR)
         h, w = frame_bgr.shape[:2]
