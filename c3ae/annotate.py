@@ -99,9 +99,9 @@ def options_from(args: argparse.Namespace) -> PipelineOptions:
                            blur=args.blur)
 
 
-# the arguments that shape each file's run, handed to batch workers as they are
-FILE_SETTINGS = ("device", "detector", "tiles", "weights", "allow_untrained", "min_score", "min_size", "smoothing",
-                 "no_bars", "blur", "duration", "reconnect", "verbose")
+# the arguments that name outputs or shape the batch itself; every other one is
+# handed to each file's run as it is
+BATCH_ARGUMENTS = ("inputs", "output", "csv", "json", "tracks", "overwrite", "workers", "ray")
 
 
 def _prefetched(source: VideoSource, stop: list[int], depth: int = 4) -> Iterator:
@@ -237,7 +237,8 @@ def annotate_video(args: argparse.Namespace) -> dict:
         source = cleanup.enter_context(VideoSource(args.input, reconnect_s=args.reconnect, on_notice=notice))
         check_outputs(outputs, inputs=[] if source.is_live else [args.input], overwrite=args.overwrite)
         options = options.resolved(args.input)
-        plan = threads.apply()  # one intra-op thread per stage on few cores: see c3ae.threads
+        # one intra-op thread per stage on few cores (c3ae.threads); a batch worker's plan for its share stays
+        plan = threads.apply(threads.current())
         engine = AgeEngine(args.weights, device=options.device, warmup=False)  # verifies the weights in ~0.1 s
         trained = engine.trained
         if not trained and not args.allow_untrained:
@@ -321,7 +322,8 @@ def _main_batch(args: argparse.Namespace) -> int:
             raise UntrainedWeights(f"{engine.status}: its ages would be placeholders; pass --allow-untrained "
                                    f"to annotate with empty age columns")
         with _stop_requests() as stop:
-            code, rows = annotate_batch(args, {name: getattr(args, name) for name in FILE_SETTINGS}, stop)
+            settings = {k: v for k, v in vars(args).items() if k not in BATCH_ARGUMENTS}
+            code, rows = annotate_batch(args, settings, stop)
     except OutputExists as exc:
         print(f"error: {exc}; pass --overwrite to replace it", file=sys.stderr)
         return EXIT_ERROR

@@ -5,8 +5,9 @@ OUTDIR/summary.csv gets one row per input (skipped and failed ones too), so a
 batch of hundreds of recordings can be checked at a glance. Files run in
 separate processes (`--workers`), or as Ray tasks (`--ray`) on this machine or
 a cluster; either way one file's failure is its row's status, never the end
-of the batch. Each process runs torch with one thread: whole files in
-parallel use the cores better than threads inside one small model.
+of the batch. Each process follows `c3ae.threads` for its share of the cores
+(one core each: one torch thread), as whole files side by side use the cores
+better than threads inside one small model.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import threads
 from .sink import RecordingError, check_outputs
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts",
@@ -119,29 +121,31 @@ def run_job(job: Job) -> dict:
             "tracks": job.tracks if frames else "", "message": message, "code": code}
 
 
-def _one_thread() -> None:
-    import torch
+def _apply_threads(cores: int) -> None:
+    """The thread policy of a process that has `cores` of the machine to itself."""
+    threads.apply(threads.plan_for(cores))
 
-    torch.set_num_threads(1)
 
-
-def _run_job_one_thread(job: Job) -> dict:
-    _one_thread()
+def _run_job_on_one_core(job: Job) -> dict:
+    """A Ray task: it holds one CPU of its node."""
+    _apply_threads(1)
     return run_job(job)
 
 
 def run_local(jobs: list[Job], workers: int, done: Callable[[dict], None], stop: list[int]) -> None:
     """Run `jobs` in `workers` processes (here, when 1), calling `done` with each row;
     after a stop request nothing new starts and the running files finish their part."""
+    share = max(1, threads.usable_cores() // workers)
     if workers <= 1:
-        _one_thread()
+        _apply_threads(share)
         for job in jobs:
             if stop:
                 break
             done(run_job(job))
         return
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch or detector threads
-    with futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
+    with futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_apply_threads,
+                                     initargs=(share,)) as pool:
         pending = {pool.submit(run_job, job) for job in jobs}
         while pending:
             finished, pending = futures.wait(pending, timeout=0.5, return_when=futures.FIRST_COMPLETED)
@@ -170,7 +174,7 @@ def run_ray(jobs: list[Job], address: str, done: Callable[[dict], None], stop: l
     except Exception as exc:  # Ray raises several kinds (ConnectionError, RuntimeError, ...)
         raise BatchError(f"Ray could not start ({address}): {exc}") from exc
     try:
-        task = ray.remote(num_cpus=1, max_retries=RAY_RETRIES)(_run_job_one_thread)
+        task = ray.remote(num_cpus=1, max_retries=RAY_RETRIES)(_run_job_on_one_core)
         pending = [task.remote(job) for job in jobs]
         while pending:
             finished, pending = ray.wait(pending, num_returns=1, timeout=0.5)
