@@ -69,6 +69,8 @@ class SettingsPanel(QWidget):
         self.smoothing_label = QLabel()
         self.show_bars = QCheckBox("Bar charts on the video")
         self.debug = QCheckBox("Debug view: model crops of the selected face")
+        self.blur = QCheckBox("Blur faces (view, recordings and snapshots)")
+        self.blur.setToolTip("Pixelate every face past recognition; ages and charts stay, CSV rows are unchanged")
         self.folder = QLineEdit(output_folder)
         self.folder.setReadOnly(True)
         folder_button = QToolButton()
@@ -93,6 +95,7 @@ class SettingsPanel(QWidget):
         form.addRow("Smoothing", smoothing_row)
         form.addRow(self.show_bars)
         form.addRow(self.debug)
+        form.addRow(self.blur)
         form.addRow("Save to", folder_row)
         form.addRow(self.save_csv)
 
@@ -100,19 +103,22 @@ class SettingsPanel(QWidget):
         self.set_options(options)
         for signal in (self.detector.currentIndexChanged, self.device.currentIndexChanged,
                        self.min_score.valueChanged, self.min_size.valueChanged, self.smoothing.valueChanged,
-                       self.show_bars.toggled, self.debug.toggled):
+                       self.show_bars.toggled, self.debug.toggled, self.blur.toggled):
             signal.connect(self._changed)
 
     def options(self) -> PipelineOptions:
-        return PipelineOptions(self.detector.currentData(), self.device.currentData(),
-                               round(self.min_score.value(), 2), float(self.min_size.value()),
-                               self.smoothing.value() / 100.0, self.show_bars.isChecked(),
-                               self.debug.isChecked())
+        # by name: c3ae.options may gain fields (tiles has no widget here: the value given is kept)
+        return PipelineOptions(detector=self.detector.currentData(), device=self.device.currentData(),
+                               tiles=self._tiles, min_score=round(self.min_score.value(), 2),
+                               min_size=float(self.min_size.value()), smoothing=self.smoothing.value() / 100.0,
+                               show_bars=self.show_bars.isChecked(), debug=self.debug.isChecked(),
+                               blur=self.blur.isChecked())
 
     def set_options(self, o: PipelineOptions) -> None:
         """Show `o` without emitting (used at start-up and when the worker reverts a choice)."""
+        self._tiles = o.tiles
         widgets = (self.detector, self.device, self.min_score, self.min_size, self.smoothing,
-                   self.show_bars, self.debug)
+                   self.show_bars, self.debug, self.blur)
         for w in widgets:
             w.blockSignals(True)
         _select(self.detector, o.detector)
@@ -122,6 +128,7 @@ class SettingsPanel(QWidget):
         self.smoothing.setValue(int(round(o.smoothing * 100)))
         self.show_bars.setChecked(o.show_bars)
         self.debug.setChecked(o.debug)
+        self.blur.setChecked(o.blur)
         for w in widgets:
             w.blockSignals(False)
         self._update_smoothing_label()
