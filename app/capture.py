@@ -1,6 +1,7 @@
-"""Where frames come from: a file frame by frame, a camera latest-frame-wins.
+"""Where frames come from: a file frame by frame, a camera or a network stream
+latest-frame-wins.
 
-A camera produces frames at its own pace whether or not we keep up. Reading it
+A camera or stream produces frames at its own pace whether or not we keep up. Reading it
 on its own thread and keeping only the newest frame means a slow model always
 works on the present, and stale frames are dropped instead of piling up in the
 driver's buffer.
@@ -12,7 +13,7 @@ import time
 
 import numpy as np
 
-from c3ae.video import VideoSource
+from c3ae.video import VideoSource, is_stream
 
 
 class LatestFrameReader:
@@ -60,13 +61,15 @@ class LatestFrameReader:
 
 class Capture:
     """An open source behind one interface: a file is read frame by frame (and can
-    seek), a camera through a `LatestFrameReader`, so the worker never asks which.
-    Also says where the last frame read sits: `index` and `time_s`."""
+    seek), a camera or stream through a `LatestFrameReader`, so the worker never
+    asks which (`is_camera` is true for both live kinds). Also says where the
+    last frame read sits: `index` and `time_s`."""
 
     def __init__(self, source: str | int) -> None:
         """Raises `SourceError` when the source cannot be opened."""
-        self.video = VideoSource(source)
-        self.is_camera = self.video.is_camera
+        self._notices: list[str] = []  # a stream's drops and gaps, from the reader thread
+        self.video = VideoSource(source, on_notice=self._notices.append) if is_stream(source) else VideoSource(source)
+        self.is_camera = self.video.is_camera or is_stream(self.video.source)
         self._reader = LatestFrameReader(self.video) if self.is_camera else None
         self.index = -1  # the last frame read: its position in a file, its number from a camera
         self._opened_at = time.perf_counter()
@@ -90,6 +93,13 @@ class Capture:
         reason = None if self.is_camera or self._early_end_told else self.video.truncation()
         self._early_end_told = self._early_end_told or reason is not None
         return reason
+
+    def notices(self) -> list[str]:
+        """What happened to a stream since the last call (dropped, back after a gap)."""
+        taken = []
+        while self._notices:  # pop is atomic: a notice appended meanwhile is kept for next time
+            taken.append(self._notices.pop(0))
+        return taken
 
     @property
     def lost(self) -> bool:

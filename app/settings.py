@@ -11,10 +11,12 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from c3ae.options import OptionsError
+from c3ae.video import is_stream
 
 from .messages import PipelineOptions
 
 ORGANIZATION = "C3AE"
+RECENT_STREAMS = 5  # network streams kept in the Source menu
 APPLICATION = "C3AE Age Estimation"
 
 
@@ -85,7 +87,17 @@ class AppSettings:
 
     @last_source.setter
     def last_source(self, value: str | int) -> None:
+        """Also puts a network stream at the top of `recent_streams`."""
         self._set("source/last", str(value))
+        if is_stream(value):
+            recent = [str(value), *(url for url in self.recent_streams if url != str(value))]
+            self._set("source/recent_streams", "\n".join(recent[:RECENT_STREAMS]))
+
+    @property
+    def recent_streams(self) -> list[str]:
+        """Network streams opened lately, newest first (an address has no file to
+        check, so they are remembered apart from the last file)."""
+        return [url for url in self._get("source/recent_streams", "").split("\n") if url]
 
     @property
     def open_folder(self) -> str:

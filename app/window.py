@@ -101,7 +101,8 @@ class MainWindow(QMainWindow):
         self.crops_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
 
-        self.source_menu = SourceMenu(self.act.open, self.act.quit, lambda: self.settings.last_source, self)
+        self.source_menu = SourceMenu(self.act.open, self.act.quit, lambda: self.settings.last_source, self,
+                                      recent_streams=lambda: self.settings.recent_streams)
         self.source_menu.source_chosen.connect(self.open_source)
         self.toolbar = MainToolBar(self.act, self.source_menu)
         self.addToolBar(self.toolbar)

@@ -200,6 +200,8 @@ class FrameWorker(QObject):
         if not (self._playing or self._steps > 0):
             return
         frame = self._source.read()
+        for notice in self._source.notices():  # a stream that dropped and came back
+            self.error.emit(notice)
         if frame is None:
             self._on_no_frame()
             return
