@@ -121,6 +121,13 @@ def run_job(job: Job) -> dict:
             "tracks": job.tracks if frames else "", "message": message, "code": code}
 
 
+def _lost(job: Job, why: str) -> dict:
+    """The summary row of a file whose worker died before it could say how it went."""
+    from .annotate import EXIT_ERROR
+
+    return {"input": job.input, "status": "failed", "message": why, "code": EXIT_ERROR}
+
+
 def _apply_threads(cores: int) -> None:
     """The thread policy of a process that has `cores` of the machine to itself."""
     threads.apply(threads.plan_for(cores))
@@ -144,17 +151,32 @@ def run_local(jobs: list[Job], workers: int, done: Callable[[dict], None], stop:
             done(run_job(job))
         return
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch or detector threads
+    broken = []  # a process that dies breaks its pool: the files still in it are run again, one by one
     with futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_apply_threads,
                                      initargs=(share,)) as pool:
-        pending = {pool.submit(run_job, job) for job in jobs}
+        pending = {pool.submit(run_job, job): job for job in jobs}
         while pending:
-            finished, pending = futures.wait(pending, timeout=0.5, return_when=futures.FIRST_COMPLETED)
+            finished, _ = futures.wait(pending, timeout=0.5, return_when=futures.FIRST_COMPLETED)
             for future in finished:
-                if not future.cancelled():
+                job = pending.pop(future)
+                if future.cancelled():
+                    continue
+                try:
                     done(future.result())
+                except futures.process.BrokenProcessPool:
+                    broken.append(job)
             if stop:
                 for future in pending:
                     future.cancel()
+    for job in broken:
+        if stop:
+            break
+        with futures.ProcessPoolExecutor(1, mp_context=context, initializer=_apply_threads,
+                                         initargs=(share,)) as alone:
+            try:
+                done(alone.submit(run_job, job).result())
+            except futures.process.BrokenProcessPool:  # alone, so the crash is this file's
+                done(_lost(job, "its worker process died (a crash decoding it?)"))
 
 
 def run_ray(jobs: list[Job], address: str, done: Callable[[dict], None], stop: list[int]) -> None:
@@ -175,11 +197,15 @@ def run_ray(jobs: list[Job], address: str, done: Callable[[dict], None], stop: l
         raise BatchError(f"Ray could not start ({address}): {exc}") from exc
     try:
         task = ray.remote(num_cpus=1, max_retries=RAY_RETRIES)(_run_job_on_one_core)
-        pending = [task.remote(job) for job in jobs]
+        refs = {task.remote(job): job for job in jobs}
+        pending = list(refs)
         while pending:
             finished, pending = ray.wait(pending, num_returns=1, timeout=0.5)
             for ref in finished:
-                done(ray.get(ref))
+                try:
+                    done(ray.get(ref))
+                except ray.exceptions.RayError as exc:  # its workers died more than RAY_RETRIES times
+                    done(_lost(refs[ref], f"lost on Ray: {type(exc).__name__}"))
             if stop:
                 for ref in pending:
                     ray.cancel(ref)

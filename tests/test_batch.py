@@ -58,3 +58,17 @@ def test_folder_with_a_broken_file_annotates_the_rest(tmp_path, capsys):
     # a second run refuses to overwrite before doing any work
     assert main([str(folder), "-o", str(out), "--workers", "1", "--allow-untrained"]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+
+def test_a_worker_process_that_dies_fails_only_its_own_file(monkeypatch):
+    from crashing import crash_on_bad  # a light module: each worker process imports it again
+
+    import c3ae.batch
+
+    monkeypatch.setattr(c3ae.batch, "run_job", crash_on_bad)
+    jobs = [c3ae.batch.Job(f"/videos/{name}.mp4", "", "", "", {}) for name in ("a", "bad", "c", "d")]
+    rows: list[dict] = []
+    c3ae.batch.run_local(jobs, 2, rows.append, [])
+    status = {row["input"].split("/")[-1]: row["status"] for row in rows}
+    assert status == {"a.mp4": "ok", "bad.mp4": "failed", "c.mp4": "ok", "d.mp4": "ok"}
