@@ -245,8 +245,9 @@ def annotate_video(args: argparse.Namespace) -> dict:
             raise UntrainedWeights(f"{engine.status}: its ages would be placeholders. Restore or train the "
                                    f"weights (README), or pass --allow-untrained to write the video with "
                                    f"empty age columns")
-        # placeholder ages need no speed; trained weights are loaded again, warmed up (the fastest graph)
-        pipeline = FramePipeline(options, weights=args.weights, engine=None if trained else engine)
+        if trained:  # placeholder ages need no speed
+            engine.warm_up()
+        pipeline = FramePipeline(options, engine=engine)
         cleanup.callback(pipeline.close)
         sink = ResultsSink(args.output, source.fps, source.size, csv_path=args.csv, json_path=args.json,
                            inputs=[args.input], overwrite=args.overwrite)
