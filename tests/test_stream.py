@@ -1,10 +1,15 @@
 """Network streams: a clip served over HTTP from 127.0.0.1, dropped part-way."""
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 import numpy as np
 from streaming import ClipServer
 from synth import count_frames
 
+import c3ae.video
 from c3ae.annotate import main
 from c3ae.faces import Faces
 from c3ae.sink import ResultsSink
@@ -65,3 +70,55 @@ def test_annotate_reads_a_dropping_stream_frame_by_frame_up_to_duration(tmp_path
     frames = count_frames(out)[0]
     assert frames == 75  # the part before the drop, then the clip again; no frames invented for the gap
     assert "(1 stream gaps)" in capsys.readouterr().out
+
+
+def _push_rtsp(url: str, sessions: list[int], size=(320, 240)) -> None:
+    """Publish H.264 over RTSP (TCP) to `url`: one session per entry of `sessions`
+    (its frame count), reconnecting for each, as a camera that restarts would."""
+    import av
+
+    for frames in sessions:
+        for _ in range(100):  # until the listener is (again) up
+            try:
+                out = av.open(url, "w", format="rtsp", options={"rtsp_transport": "tcp"})
+                stream = out.add_stream("libx264", rate=25, options={"preset": "ultrafast", "tune": "zerolatency"})
+                stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+                out.start_encoding()
+                break
+            except av.error.FFmpegError:
+                time.sleep(0.05)
+        else:
+            return
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((size[1], size[0], 3), 3 * i, np.uint8), format="bgr24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+            time.sleep(0.01)
+        for packet in stream.encode():
+            out.mux(packet)
+        out.close()
+
+
+def test_rtsp_stream_that_restarts_is_read_again(monkeypatch):
+    """No RTSP server can be installed here, so the roles are swapped: our reader
+    listens (FFmpeg's rtsp_flags=listen) and the test publishes to it over TCP.
+    This covers OpenCV's RTSP/RTP demuxing and our reconnection, not the
+    DESCRIBE/SETUP/PLAY handshake a reader has with a camera's server."""
+    monkeypatch.setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_flags;listen|rtsp_transport;tcp")
+    monkeypatch.setattr(c3ae.video, "STREAM_TIMEOUT_MS", 2000)  # the last listen gives up sooner
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"rtsp://127.0.0.1:{probe.getsockname()[1]}/live"
+    publisher = threading.Thread(target=_push_rtsp, args=(url, [30, 20]), daemon=True)
+    publisher.start()
+    notices: list[str] = []
+    source = VideoSource(url, reconnect_s=0.5, on_notice=notices.append)
+    assert source.is_stream and source.size == (320, 240)
+    frames = 0
+    while source.read() is not None:
+        frames += 1
+    source.release()
+    publisher.join(5)
+    assert frames == 50 and len(source.gaps) == 1 and source.gaps[0].after_frame == 30
+    assert "did not come back" in notices[-1]
