@@ -5,6 +5,7 @@ import socket
 import threading
 import time
 
+import cv2
 import numpy as np
 from streaming import ClipServer
 from synth import count_frames
@@ -122,3 +123,18 @@ def test_rtsp_stream_that_restarts_is_read_again(monkeypatch):
     publisher.join(5)
     assert frames == 50 and len(source.gaps) == 1 and source.gaps[0].after_frame == 30
     assert "did not come back" in notices[-1]
+
+
+def test_mjpeg_over_http_is_read_frame_by_frame():
+    """What most IP cameras serve at http://…/video: JPEGs in a multipart response."""
+    parts = []
+    for i in range(20):
+        jpeg = cv2.imencode(".jpg", np.full((240, 320, 3), 10 * i, np.uint8))[1].tobytes()
+        parts.append(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n" % (len(jpeg), jpeg))
+    with ClipServer(b"".join(parts), "multipart/x-mixed-replace; boundary=frame") as server:
+        source = VideoSource(server.url, reconnect_s=0.2)
+        frames = []
+        while (frame := source.read()) is not None:
+            frames.append(int(frame[0, 0, 0]))
+        source.release()
+    assert frames == sorted(frames) and len(frames) == 20 and source.size == (320, 240)
