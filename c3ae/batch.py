@@ -15,7 +15,6 @@ import argparse
 import concurrent.futures as futures
 import csv
 import multiprocessing
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -70,6 +69,7 @@ def collect_inputs(paths: Iterable[str]) -> tuple[list[Path], list[tuple[str, st
     extension or content, and the (path, reason) of everything skipped."""
     videos: list[Path] = []
     skipped: list[tuple[str, str]] = []
+    seen: set[Path] = set()  # a file named twice (itself and in its folder) is annotated once
     for given in paths:
         path = Path(given)
         if path.is_dir():
@@ -80,6 +80,9 @@ def collect_inputs(paths: Iterable[str]) -> tuple[list[Path], list[tuple[str, st
             skipped.append((given, "not found"))
             continue
         for file in candidates:
+            if file.resolve() in seen:
+                continue
+            seen.add(file.resolve())
             if file.suffix.lower() in VIDEO_EXTENSIONS or sniff_video(file):
                 videos.append(file)
             else:
@@ -107,9 +110,12 @@ def run_job(job: Job) -> dict:
     from .annotate import EXIT_ERROR, annotate_file
 
     started = time.perf_counter()
-    code, summary, message = annotate_file(argparse.Namespace(**job.settings, input=job.input, output=job.video,
-                                                              csv=job.csv, json=None, tracks=job.tracks,
-                                                              overwrite=True, progress=False))
+    args = argparse.Namespace(**job.settings, input=job.input, output=job.video, csv=job.csv, json=None,
+                              tracks=job.tracks, overwrite=True, progress=False)
+    try:
+        code, summary, message = annotate_file(args)
+    except Exception as exc:  # noqa: BLE001 - whatever one file does wrong (a decoder error), the batch goes on
+        code, summary, message = EXIT_ERROR, {}, f"{type(exc).__name__}: {exc}"
     seconds = summary.get("seconds", time.perf_counter() - started)
     frames = summary.get("frames", 0)
     status = {0: "ok", 1: "truncated", EXIT_ERROR: "failed"}.get(code, "stopped")
@@ -246,7 +252,7 @@ def annotate_batch(args: argparse.Namespace, settings: dict, stop: list[int]) ->
             if row["status"] != "ok":
                 tqdm.write(f"{row['status']}: {row['input']}: {row['message']}", file=sys.stderr)
 
-        workers = max(1, min(args.workers or os.cpu_count() or 1, len(jobs)))
+        workers = max(1, min(args.workers or threads.usable_cores(), len(jobs)))
         if args.ray:
             run_ray(jobs, args.ray, done, stop)
         else:

@@ -25,7 +25,7 @@ def test_inputs_are_found_by_extension_and_by_content(tmp_path):
     clip = _clip(tmp_path / "a.mp4")
     shutil.copy(clip, tmp_path / "recording")  # no extension: found by its bytes
     (tmp_path / "notes.txt").write_text("not a video")
-    videos, skipped = collect_inputs([str(tmp_path), str(tmp_path / "gone.mp4")])
+    videos, skipped = collect_inputs([str(tmp_path), str(clip), str(tmp_path / "gone.mp4")])  # clip twice: once
     assert [v.name for v in videos] == ["a.mp4", "recording"]
     assert skipped == [(str(tmp_path / "notes.txt"), "not a video"), (str(tmp_path / "gone.mp4"), "not found")]
     assert sniff_video(clip) and not sniff_video(tmp_path / "notes.txt")
