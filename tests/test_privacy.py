@@ -49,3 +49,20 @@ def test_blur_in_the_written_frames_keeps_labels_and_ages(shared_engine):
     np.testing.assert_array_equal(a.frame[outside], b.frame[outside])  # labels and charts as they were
     plain.close()
     private.close()
+
+
+def test_blur_faces_setting_round_trips(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from app.controls import SettingsPanel
+    from app.settings import AppSettings
+
+    panel = SettingsPanel(PipelineOptions(tiles="off", blur=True), str(tmp_path), save_csv=False)
+    qtbot.addWidget(panel)
+    assert panel.blur.isChecked() and panel.options().blur and panel.options().tiles == "off"
+    with qtbot.waitSignal(panel.options_changed) as changed:
+        panel.blur.setChecked(False)
+    assert changed.args[0].blur is False
+    settings = AppSettings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    settings.save_options(PipelineOptions(blur=True))
+    assert AppSettings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)).options().blur
