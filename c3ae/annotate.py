@@ -279,7 +279,7 @@ def annotate_video(args: argparse.Namespace) -> dict:
         return {"frames": frames, "faces": faces_total, "people": len(people), "fps": frames / max(elapsed, 1e-9),
                 "seconds": elapsed, "video_seconds": frames / source.fps, "gaps": len(source.gaps),
                 "signal": stop[0] if stop else None, "trained": trained, "output": str(args.output),
-                "truncated": None if stop else source.truncation()}
+                "truncated": None if stop or frames == limit else source.truncation()}
 
 
 def annotate_file(args: argparse.Namespace) -> tuple[int, dict, str]:
