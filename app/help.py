@@ -57,8 +57,8 @@ def card_facts(weights: Path) -> dict[str, str]:
             facts["licence"] = cells[1].rstrip(".")
         elif len(cells) == 2 and cells[0] == "parameters":
             facts["parameters"] = cells[1].split(" ")[0]  # the count, without the card's explanation
-        elif len(cells) >= 3 and cells[0] == "all" and "test_mae" not in facts:  # first row of the test table
-            facts["test_mae"] = cells[2]
+        elif len(cells) >= 3 and cells[0].startswith("test MAE, all") and "test_mae" not in facts:
+            facts["test_mae"] = cells[2].strip("*")  # the protocol table's "after" column
     weaknesses = card.partition("## Known weaknesses")[2]
     leads = re.findall(r"^- \*\*(.+?)\*\*", weaknesses, re.MULTILINE)
     facts["weaknesses"] = "; ".join(lead.rstrip(".") for lead in leads)
