@@ -29,6 +29,7 @@ import hashlib
 import os
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +151,29 @@ def index_utkface(folder: Path, dataset: str = "utkface") -> tuple[list[Record],
     return records, bad
 
 
+def _read_labels(folder: Path, labels: Path, age_of: Callable[[Path, str], Record | str]
+                 ) -> tuple[list[Record], list[str]]:
+    """Rows of a ``file,age,...`` CSV -> records; `age_of(path, age text)` gives the record or a
+    problem text. Rows whose file is missing are skipped and listed too."""
+    records, problems = [], []
+    with open(labels, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        fields = {name.strip().lower(): name for name in (reader.fieldnames or [])}
+        if "file" not in fields or "age" not in fields:
+            raise ValueError(f"{labels} needs a header with 'file' and 'age' columns, got {reader.fieldnames}")
+        for row in reader:
+            name = (row[fields["file"]] or "").strip()
+            path = folder / name
+            record = age_of(path, row[fields["age"]] or "")
+            if isinstance(record, str):
+                problems.append(f"{name}: {record}")
+            elif not path.is_file():
+                problems.append(f"{name}: file missing")
+            else:
+                records.append(record)
+    return records, problems
+
+
 def index_csv(folder: Path, labels: Path | None = None, dataset: str | None = None
               ) -> tuple[list[Record], list[str]]:
     """Records from a ``file,age`` CSV (default ``folder/labels.csv``).
@@ -159,25 +183,14 @@ def index_csv(folder: Path, labels: Path | None = None, dataset: str | None = No
     folder = Path(folder)
     labels = Path(labels) if labels is not None else folder / "labels.csv"
     dataset = dataset or folder.name
-    records, problems = [], []
-    with open(labels, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        fields = {name.strip().lower(): name for name in (reader.fieldnames or [])}
-        if "file" not in fields or "age" not in fields:
-            raise ValueError(f"{labels} needs a header with 'file' and 'age' columns, got {reader.fieldnames}")
-        for row in reader:
-            name = (row[fields["file"]] or "").strip()
-            try:
-                age = float(row[fields["age"]])
-            except (TypeError, ValueError):
-                problems.append(f"{name}: bad age {row[fields['age']]!r}")
-                continue
-            path = folder / name
-            if not path.is_file():
-                problems.append(f"{name}: file missing")
-                continue
-            records.append(Record(path, age, dataset))
-    return records, problems
+
+    def exact(path: Path, text: str) -> Record | str:
+        try:
+            return Record(path, float(text), dataset)
+        except ValueError:
+            return f"bad age {text!r}"
+
+    return _read_labels(folder, labels, exact)
 
 
 def index_fairface(folder: Path, labels: Path | None = None, dataset: str = "fairface"
@@ -190,23 +203,14 @@ def index_fairface(folder: Path, labels: Path | None = None, dataset: str = "fai
     labels = Path(labels) if labels is not None else folder / "labels.csv"
     if not labels.is_file():
         raise FileNotFoundError(f"{labels} not found: lay FairFace out with ../shared/datasets/fairface.sh")
-    records, problems = [], []
-    with open(labels, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        if not {"file", "age"} <= set(reader.fieldnames or []):
-            raise ValueError(f"{labels} needs FairFace's header file,age,..., got {reader.fieldnames}")
-        for row in reader:
-            name = (row["file"] or "").strip()
-            span = parse_age_group(row["age"] or "")
-            if span is None:
-                problems.append(f"{name}: unknown age group {row['age']!r}")
-                continue
-            path = folder / name
-            if not path.is_file():
-                problems.append(f"{name}: file missing")
-                continue
-            records.append(Record(path, (span[0] + span[1]) / 2, dataset, span=span))
-    return records, problems
+
+    def group(path: Path, text: str) -> Record | str:
+        span = parse_age_group(text)
+        if span is None:
+            return f"unknown age group {text!r}"
+        return Record(path, (span[0] + span[1]) / 2, dataset, span=span)
+
+    return _read_labels(folder, labels, group)
 
 
 def is_fairface(folder: Path, labels: Path | None = None) -> bool:
