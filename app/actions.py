@@ -28,6 +28,7 @@ class WindowActions:
         self.record = self._make("Record", ["R"], record_icon(), checkable=True, tip="Record the annotated video")
         self.snapshot = self._make("Snapshot", ["S"], icon(sp.SP_DialogSaveButton),
                                    tip="Save the annotated frame as PNG")
+        self.people = self._make("Export people…", ["P"], tip="Save one row per person seen so far (CSV)")
         self.fullscreen = self._make("Full screen", ["F"], icon(sp.SP_TitleBarMaxButton), checkable=True)
         self.debug = self._make("Debug view: model crops", ["D"], checkable=True,
                                 tip="Show the three crops the model sees for the selected face")
@@ -60,7 +61,7 @@ class WindowActions:
     def set_source(self, info: SourceInfo | None) -> None:
         """Enable what the source allows: nothing without one, no frame steps for a camera."""
         is_file = info is not None and not info.is_camera
-        for action in (self.play, self.record, self.snapshot):
+        for action in (self.play, self.record, self.snapshot, self.people):
             action.setEnabled(info is not None)
         for action in (self.step_back, self.step_forward):
             action.setEnabled(is_file)

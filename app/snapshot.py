@@ -1,4 +1,4 @@
-"""Saving the annotated frame as a PNG: a whole file or none.
+"""Saving the annotated frame as a PNG, and the people seen so far as a CSV: a whole file or none.
 
 Qt-free, so the worker calls it in its own thread and tests call it directly.
 """
@@ -8,6 +8,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from c3ae.results_log import track_rows, write_tracks_csv
+from c3ae.track import TrackSummary
 
 from .recording import timestamped_path
 
@@ -25,6 +28,21 @@ def save_snapshot(folder: str | Path, frame_bgr: np.ndarray) -> Path:
     partial = path.with_name(f".{path.name}.part")
     try:
         partial.write_bytes(png.tobytes())
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def save_people(folder: str | Path, summaries: list[TrackSummary], fps: float, trained: bool) -> Path:
+    """Write one row per person (track) to folder/c3ae-people-<time>.csv, the same table as
+    `annotate --tracks`; raises OSError. Renamed into place when complete, like snapshots."""
+    folder_path = Path(folder).expanduser()
+    folder_path.mkdir(parents=True, exist_ok=True)
+    path = timestamped_path(folder_path, "c3ae-people", ".csv")
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        write_tracks_csv(partial, track_rows(summaries, fps, trained))
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)

@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
                              (a.step_back.triggered, lambda: host.step_requested.emit(-1)),
                              (a.step_forward.triggered, lambda: host.step_requested.emit(1)),
                              (a.record.toggled, self._toggle_recording), (a.snapshot.triggered, self.snapshot),
+                             (a.people.triggered, self.export_people),
                              (a.fullscreen.toggled, self._set_fullscreen), (a.debug.toggled, self._toggle_debug),
                              (a.shortcuts.triggered, self.show_shortcuts), (a.about.triggered, self.show_about),
                              (a.quit.triggered, self.close)):
@@ -120,7 +121,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         bar.addMenu(self.source_menu)
         menus = (("&Playback", (self.act.play, self.act.step_back, self.act.step_forward)),
-                 ("&Output", (self.act.record, self.act.snapshot)),
+                 ("&Output", (self.act.record, self.act.snapshot, self.act.people)),
                  ("&View", (self.act.fullscreen, self.faces_dock.toggleViewAction(),
                             self.settings_dock.toggleViewAction(), self.act.debug)),
                  ("&Help", (self.act.shortcuts, self.act.about)))
@@ -138,7 +139,8 @@ class MainWindow(QMainWindow):
                              (w.playing_changed, self._on_playing_changed), (w.ended, self._on_ended),
                              (w.recording_started, self._on_recording_started),
                              (w.recording_stopped, self._on_recording_stopped),
-                             (w.snapshot_saved, self._on_snapshot_saved), (w.error, self.status.show_error),
+                             (w.snapshot_saved, self._on_snapshot_saved),
+                             (w.people_saved, self._on_people_saved), (w.error, self.status.show_error),
                              (w.truncated, self.area.notice.show_message)):
             signal.connect(slot)
         self.host.start()
@@ -163,6 +165,9 @@ class MainWindow(QMainWindow):
 
     def snapshot(self) -> None:
         self.host.snapshot_requested.emit(self.settings.output_folder)
+
+    def export_people(self) -> None:
+        self.host.people_requested.emit(self.settings.output_folder)
 
     def show_shortcuts(self) -> QMessageBox:
         return show_box(self, "Keyboard shortcuts", shortcuts_html(self.actions()))
@@ -194,6 +199,9 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot_saved(self, path: str) -> None:
         self.status.showMessage(f"Snapshot saved: {path}", 8000)
+
+    def _on_people_saved(self, path: str, count: int) -> None:
+        self.status.showMessage(f"{count} people saved: {path}", 8000)
 
     def _show_no_source(self, title: str, message: str) -> None:
         self.source_info = None

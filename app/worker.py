@@ -31,7 +31,7 @@ from .images import frame_report
 from .messages import PipelineOptions, SourceInfo
 from .pipeline_owner import STARTUP_ERRORS, PipelineOwner
 from .recorder import Recorder
-from .snapshot import save_snapshot
+from .snapshot import save_people, save_snapshot
 
 CAMERA_POLL_MS = 5
 
@@ -49,6 +49,7 @@ class FrameWorker(QObject):
     recording_started = Signal(str)  # video path
     recording_stopped = Signal(str, int, str)  # video path, frames written, error ('' if none)
     snapshot_saved = Signal(str)
+    people_saved = Signal(str, int)  # CSV path, number of people
     error = Signal(str)  # a recoverable problem to show in the status bar
     stopped = Signal()  # shutdown finished: everything is closed
 
@@ -171,6 +172,19 @@ class FrameWorker(QObject):
             self.error.emit(f"Snapshot failed: {exc}")
             return
         self.snapshot_saved.emit(str(path))
+
+    @Slot(str)
+    def export_people(self, folder: str) -> None:
+        """The per-person table of the current source so far (ids, frames, age and band)."""
+        pipeline = self._owner.pipeline
+        people = pipeline.tracker.summaries() if pipeline is not None else []
+        fps = self._source.video.fps if self._source is not None else 0.0
+        try:
+            path = save_people(folder, people, fps or 25.0, pipeline is not None and pipeline.engine.trained)
+        except OSError as exc:
+            self.error.emit(f"Exporting people failed: {exc}")
+            return
+        self.people_saved.emit(str(path), len(people))
 
     @Slot()
     def frame_shown(self) -> None:

@@ -29,6 +29,7 @@ class WorkerHost(QObject):
     record_requested = Signal(str, bool)  # folder, with CSV
     stop_record_requested = Signal()
     snapshot_requested = Signal(str)  # folder
+    people_requested = Signal(str)  # folder
     frame_shown = Signal()  # the last frame is painted: the worker may send the next
     _shutdown_requested = Signal()
 
@@ -45,7 +46,8 @@ class WorkerHost(QObject):
                               (self.loop_requested, w.set_loop), (self.options_requested, w.set_options),
                               (self.record_requested, w.start_recording),
                               (self.stop_record_requested, w.stop_recording),
-                              (self.snapshot_requested, w.snapshot), (self.frame_shown, w.frame_shown),
+                              (self.snapshot_requested, w.snapshot), (self.people_requested, w.export_people),
+                              (self.frame_shown, w.frame_shown),
                               (self._shutdown_requested, w.shutdown)):
             request.connect(slot)
         # runs in the worker thread, so it works while the GUI thread waits in stop()

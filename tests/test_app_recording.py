@@ -5,10 +5,11 @@ import csv
 from pathlib import Path
 
 import cv2
+import pytest
 from conftest import VIDEO_FPS, VIDEO_FRAMES, VIDEO_SIZE, write_synthetic_video
 from PySide6.QtCore import Qt
 
-from c3ae.results_log import COLUMNS
+from c3ae.results_log import COLUMNS, TRACK_COLUMNS
 
 TIMEOUT = 30_000
 
@@ -205,3 +206,27 @@ def test_a_record_request_that_finds_no_source_unchecks_record(qtbot, make_windo
     qtbot.waitUntil(lambda: window.last_recording is not None, timeout=TIMEOUT)
     assert not window.act.record.isChecked()
     assert "nothing to record" in window.area.notice.text() and window.area.notice.isVisible()
+
+
+def test_export_people_writes_the_per_person_table(qtbot, make_window, synthetic_video):
+    window = make_window()
+    window.open_source(str(synthetic_video))
+    qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
+    window.act.people.trigger()
+    folder = Path(window.settings.output_folder)
+    qtbot.waitUntil(lambda: any(folder.glob("c3ae-people-*.csv")), timeout=TIMEOUT)
+    with open(next(folder.glob("c3ae-people-*.csv")), newline="") as f:
+        assert csv.DictReader(f).fieldnames == TRACK_COLUMNS  # no faces in the clip: the header alone
+
+
+def test_save_people_rows_match_annotate_tracks(tmp_path):
+    from app.snapshot import save_people
+    from c3ae.track import TrackSummary
+
+    people = [TrackSummary(3, 10, 59, 45, 31.5, 26.0, 38.0, 0.8), TrackSummary(4, 20, 29, 10, 8.0, 5.0, 12.0, 0.4)]
+    path = save_people(tmp_path / "out", people, 25.0, trained=True)
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["track_id"] for r in rows] == ["3", "4"] and float(rows[0]["age"]) == 31.5
+    assert float(rows[0]["seconds"]) == pytest.approx(2.0)  # frames 10..59 at 25 fps
+    assert not list(path.parent.glob(".*.part"))
