@@ -104,38 +104,10 @@ def options_from(args: argparse.Namespace) -> PipelineOptions:
 BATCH_ARGUMENTS = ("inputs", "output", "csv", "json", "tracks", "overwrite", "workers", "ray")
 
 
-def _prefetched(source: VideoSource, stop: list[int], depth: int = 4) -> Iterator:
-    """Decode frames on a helper thread (OpenCV releases the GIL) so decoding
-    overlaps detection and inference; the bounded queue caps memory. Ends at
-    once on a stop request, even while a dropped stream is being reopened."""
-    frames: queue.Queue = queue.Queue(maxsize=depth)
-    done = threading.Event()
-
-    def read() -> None:
-        while not done.is_set():
-            frame = source.read()
-            frames.put(frame)
-            if frame is None:
-                return
-
-    reader = threading.Thread(target=read, name="decode", daemon=True)
-    reader.start()
-    try:
-        while not stop:
-            try:
-                frame = frames.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if frame is None:
-                return
-            yield frame
-    finally:
-        done.set()
-        while reader.is_alive():  # unblock a reader waiting on a full queue
-            try:
-                frames.get_nowait()
-            except queue.Empty:
-                reader.join(0.01)
+def _frames(source: VideoSource) -> Iterator:
+    """The source's frames until it ends."""
+    while (frame := source.read()) is not None:
+        yield frame
 
 
 class _BackgroundWriter:
@@ -259,8 +231,9 @@ def annotate_video(args: argparse.Namespace) -> dict:
             with tqdm(total=limit or source.frame_count or None, unit="frame", desc="annotate", file=sys.stderr,
                       disable=not progress) as bar:
                 # detection and crops of frame n+1 on their own thread while the model reads frame n
-                for item in overlap.ahead(map(pipeline.prepare, _prefetched(source, stop)), name="detect",
-                                          enabled=plan.overlap):
+                # decoding on its own thread too; a stop request ends it even while a stream reconnects
+                decoded = overlap.ahead(_frames(source), depth=4, name="decode", until=lambda: bool(stop))
+                for item in overlap.ahead(map(pipeline.prepare, decoded), name="detect", enabled=plan.overlap):
                     if frames == limit:
                         break
                     result = pipeline.finish(item)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -25,10 +25,13 @@ class _Failed:
         self.error = error
 
 
-def ahead(items: Iterable[T], depth: int = 2, name: str = "ahead", enabled: bool = True) -> Iterator[T]:
+def ahead(items: Iterable[T], depth: int = 2, name: str = "ahead", enabled: bool = True,
+          until: Callable[[], bool] | None = None) -> Iterator[T]:
     """Yield `items`, produced on a helper thread up to `depth` items early.
     `enabled=False` yields them in the caller's thread (one core: no gain).
-    Closing the generator stops the helper and closes `items` in its thread."""
+    Closing the generator stops the helper and closes `items` in its thread.
+    `until`, polled twice a second while waiting, ends the iteration at once even
+    when the producer is stuck (a dropped stream being reopened)."""
     if not enabled:
         yield from items
         return
@@ -53,7 +56,13 @@ def ahead(items: Iterable[T], depth: int = 2, name: str = "ahead", enabled: bool
     worker = threading.Thread(target=produce, name=name, daemon=True)
     worker.start()
     try:
-        while (item := out.get()) is not _END:
+        while until is None or not until():
+            try:
+                item = out.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if item is _END:
+                return
             if isinstance(item, _Failed):
                 raise item.error
             yield item
