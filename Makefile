@@ -18,7 +18,7 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(FACE_MODEL): | $(STAMP)
-	$(PY) -m c3ae.face_models
+	$(PY) -m c3ae.detect.face_models
 
 run: setup
 	$(PY) main.py $(ARGS)

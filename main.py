@@ -7,7 +7,7 @@ import sys
 
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "annotate":
-        from c3ae.annotate import main as annotate_main
+        from c3ae.cli.annotate import main as annotate_main
 
         return annotate_main(argv[1:])
     from app.main import main as app_main

@@ -11,11 +11,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
-from c3ae.engine import DEFAULT_WEIGHTS
+from app.settings import APPLICATION, ORGANIZATION, AppSettings
+from app.window import MainWindow
+from c3ae.engine.runner import DEFAULT_WEIGHTS
 from c3ae.options import DETECTORS, DEVICES
-
-from .settings import APPLICATION, ORGANIZATION, AppSettings
-from .window import MainWindow
 
 ICON = Path(__file__).resolve().parent.parent / "resources" / "icon.svg"
 

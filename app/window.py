@@ -14,23 +14,23 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine
-from c3ae.video import parse_source
-
-from .actions import WindowActions
-from .cameras import list_cameras
-from .controls import SettingsPanel
-from .help import about_html, shortcuts_html, show_box
-from .messages import EngineInfo, FrameReport, PipelineOptions, SourceInfo
-from .panels import CropsView, FacePanel
-from .recording_view import failure_text
-from .settings import AppSettings
-from .source_menu import SourceMenu
-from .status import StatusBar
-from .toolbar import MainToolBar
-from .video_area import VideoArea
-from .window_layout import restore_layout, save_layout
-from .worker_host import WorkerHost
+from app.recording.view import failure_text
+from app.settings import AppSettings
+from app.views.actions import WindowActions
+from app.views.cameras import list_cameras
+from app.views.controls import SettingsPanel
+from app.views.help import about_html, shortcuts_html, show_box
+from app.views.panels import CropsView, FacePanel
+from app.views.source_menu import SourceMenu
+from app.views.status import StatusBar
+from app.views.toolbar import MainToolBar
+from app.views.video_area import VideoArea
+from app.views.window_layout import restore_layout, save_layout
+from app.worker.host import WorkerHost
+from app.worker.messages import EngineInfo, FrameReport, SourceInfo
+from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
+from c3ae.options import PipelineOptions
+from c3ae.source.video import parse_source
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv);;All files (*)"
 SHUTDOWN_WAIT_MS = 60000  # the worker may be loading the model; a crash on exit would be worse

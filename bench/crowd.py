@@ -8,7 +8,7 @@ grey (`c3ae.training.clips.crowd_frames`). The reference for each frame is the
 number of faces the same full-range detector finds in each shot alone, summed.
 Then the clip goes through the pipeline as `annotate` runs it (decode, then
 detect + crop of frame n+1 beside the model, tracker and drawing on frame n;
-the thread policy of `c3ae.threads`), and prints per frame, as medians over
+the thread policy of `c3ae.runtime.threads`), and prints per frame, as medians over
 frames: faces detected in that frame, faces reported (with the tracks carried
 between tiled frames), their share of the reference, the full frame without
 tiles, and the processing FPS (no encoding). Last, `main.py annotate` runs on
@@ -29,12 +29,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from c3ae import overlap, threads
-from c3ae.detect import FaceDetector
+from c3ae.detect.blazeface import FaceDetector
+from c3ae.errors import NoDatasetFaces
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
-from c3ae.training.clips import NoDatasetFaces, crowd_frames, dataset_faces
-from c3ae.video import VideoSource
+from c3ae.runtime import overlap, threads
+from c3ae.source.video import VideoSource
+from c3ae.training.clips import crowd_frames, dataset_faces
 
 ROOT = Path(__file__).resolve().parent.parent
 

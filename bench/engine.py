@@ -5,7 +5,7 @@
 Inputs are real face crops when ../shared/datasets is here (dataset portraits,
 detected and cropped as in training), else random pixels; crop cost is in
 bench/pipeline.py. For each torch thread count (the thread policy of
-`c3ae.threads` gives annotate 1 on 2 cores) it prints the median ms/face of:
+`c3ae.runtime.threads` gives annotate 1 on 2 cores) it prints the median ms/face of:
 
 * shipped: `AgeEngine.predict` as the app and annotate call it (mirror
   averaging when the manifest says flip_average, CPU chunks of
@@ -35,9 +35,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from c3ae.calibration import AgeCalibration, Calibrated
-from c3ae.engine import DEFAULT_WEIGHTS, AgeEngine
-from c3ae.model import C3AE
+from c3ae.engine.calibration import AgeCalibration, Calibrated
+from c3ae.engine.model import C3AE
+from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
 
 Predict = Callable[[torch.Tensor], np.ndarray]
 BATCHES = (1, 8, 32)
@@ -46,9 +46,10 @@ EXACT_ENOUGH = 0.1  # years
 
 def real_crops(n: int = 64) -> torch.Tensor:
     """Crops of n dataset faces, found and cut as training does; random pixels without the datasets."""
-    from c3ae.crops import face_crops
-    from c3ae.detect import FaceDetector
-    from c3ae.training.clips import NoDatasetFaces, dataset_faces
+    from c3ae.crops.context import face_crops
+    from c3ae.detect.blazeface import FaceDetector
+    from c3ae.errors import NoDatasetFaces
+    from c3ae.training.clips import dataset_faces
 
     try:
         images = dataset_faces(n * 2)

@@ -6,7 +6,7 @@
 Without VIDEO it builds a 640x360 clip with two real faces from
 ../shared/datasets/aaf-train in a temporary folder (never in the repo).
 Stages: decode, detect, crop, infer, track, draw, encode; medians per frame,
-timed one after the other, with the thread policy of `c3ae.threads`. Then
+timed one after the other, with the thread policy of `c3ae.runtime.threads`. Then
 `main.py annotate` itself runs on the clip in a fresh process (decode, detect,
 model and encode overlap there) and its FPS is printed, the median of
 `repeats` runs. `--busy` runs it again while a busy loop of our own (another
@@ -25,11 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from c3ae import threads
 from c3ae.options import PipelineOptions, default_detector_for
 from c3ae.pipeline import FramePipeline
-from c3ae.sink import ResultsSink
-from c3ae.video import VideoSource
+from c3ae.runtime import threads
+from c3ae.sink.writer import ResultsSink
+from c3ae.source.video import VideoSource
 
 STAGES = ("decode", "detect", "crop", "infer", "track", "draw", "encode")
 
@@ -37,7 +37,8 @@ STAGES = ("decode", "detect", "crop", "infer", "track", "draw", "encode")
 def two_face_clip(folder: Path, frames: int = 300) -> Path:
     import cv2
 
-    from c3ae.training.clips import NoDatasetFaces, dataset_faces, face_clip_frames, write_clip
+    from c3ae.errors import NoDatasetFaces
+    from c3ae.training.clips import dataset_faces, face_clip_frames, write_clip
 
     try:
         faces = dataset_faces(2)
@@ -51,7 +52,7 @@ def two_face_clip(folder: Path, frames: int = 300) -> Path:
 ROOT = Path(__file__).resolve().parent.parent
 BUSY_LOOP = "while True: pass"
 # the old behaviour: the libraries' own thread counts and every stage on the main thread
-BASELINE = ("import sys, c3ae.threads as t; from dataclasses import replace; "
+BASELINE = ("import sys, c3ae.runtime.threads as t; from dataclasses import replace; "
             "t.apply = lambda plan=None: replace(t.plan_for(), torch_threads=0, overlap=False); "
             "t.current = lambda: replace(t.plan_for(), encoder_threads=0); "
             "import main; sys.exit(main.main(sys.argv[1:]))")

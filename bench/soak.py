@@ -24,8 +24,8 @@ import numpy as np
 
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
-from c3ae.sink import ResultsSink
-from c3ae.video import VideoSource
+from c3ae.sink.writer import ResultsSink
+from c3ae.source.video import VideoSource
 
 WARMUP = 200
 SAMPLE_EVERY = 500
@@ -40,7 +40,8 @@ def rss_mb() -> float:
 
 
 def generated_frames(n: int = 300) -> list[np.ndarray]:
-    from c3ae.training.clips import NoDatasetFaces, dataset_faces, face_clip_frames
+    from c3ae.errors import NoDatasetFaces
+    from c3ae.training.clips import dataset_faces, face_clip_frames
 
     try:
         return face_clip_frames(dataset_faces(2), n=n, face_h=160)

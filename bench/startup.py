@@ -21,10 +21,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from c3ae.training.clips import NoDatasetFaces, dataset_faces, face_clip_frames, write_clip
+from c3ae.errors import NoDatasetFaces
+from c3ae.training.clips import dataset_faces, face_clip_frames, write_clip
 
 ROOT = Path(__file__).resolve().parent.parent
-IMPORTS = {"torch": "import torch", "detector": "from c3ae.detect import _face_detector_api as f; f()",
+IMPORTS = {"torch": "import torch", "detector": "from c3ae.detect.blazeface import _face_detector_api as f; f()",
            "av": "import av", "cv2": "import cv2"}
 
 

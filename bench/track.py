@@ -20,10 +20,10 @@ import cv2
 import numpy as np
 import torch
 
-from c3ae import overlay
+from c3ae.draw import overlay
+from c3ae.engine.twopoint import encode
 from c3ae.faces import Faces
-from c3ae.track import FaceTracker
-from c3ae.twopoint import encode
+from c3ae.track.tracker import FaceTracker
 
 
 def _faces(centres: np.ndarray, size: float, rng: np.random.Generator) -> Faces:
@@ -54,7 +54,7 @@ def bench(n: int, frames: int, size: tuple[int, int]) -> dict[str, float]:
         t1 = time.process_time()
         tracker.snapshot()
         t2 = time.process_time()
-        overlay.annotate(frame.copy(), out)
+        overlay.draw_faces(frame.copy(), out)
         t3 = time.process_time()
         for k, (a, b) in zip(times, ((t0, t1), (t1, t2), (t2, t3))):
             times[k].append((b - a) * 1e3)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .twopoint import BINS
+from c3ae.engine.twopoint import BINS
 
 N_BINS = len(BINS)
 N_KEYPOINTS = 6
@@ -33,7 +33,7 @@ class Faces:
     `ages_low`/`ages_high` bound the shown `ages_smoothed` (NaN until the track
     has enough frames), `quality` is this detection's quality in [0, 1] (NaN
     for a carried track) and `uncertain` marks a track whose recent evidence is
-    poor (small, blurred, turned or cut faces; see c3ae.quality).
+    poor (small, blurred, turned or cut faces; see c3ae.track.quality).
     """
 
     boxes: np.ndarray  # (N, 4) float32 x1, y1, x2, y2

@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from .detect import DEFAULT_MIN_SCORE, DETECTOR_FLOOR
+from c3ae.detect.blazeface import DEFAULT_MIN_SCORE, DETECTOR_FLOOR
+from c3ae.errors import OptionsError
 
 DEFAULT_SMOOTHING = 0.85
 DETECTORS = ("auto", "short", "full")
 DEVICES = ("auto", "cpu", "cuda")
-# Tiled detection (`c3ae.tiles`) for small faces in big frames. BlazeFace sees a
+# Tiled detection (`c3ae.detect.tiles`) for small faces in big frames. BlazeFace sees a
 # frame at 192 px, so a 40 px face in 2560x1440 is lost; tiles find it, at one
 # detector call per tile every few frames (the tracker carries faces between).
 # 'auto': tiles for frames of TILES_MIN_SIDE['auto'] px or more on the long side
@@ -28,10 +29,6 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "min_size": (0.0, 4096.0, "smallest face side in pixels"),
     "smoothing": (0.0, 0.99, "temporal smoothing of ages: 0 none, 0.9 ~ the last 10 frames"),
 }
-
-
-class OptionsError(ValueError):
-    """An option outside its documented range; the message names the option and the range."""
 
 
 def flag(name: str) -> str:

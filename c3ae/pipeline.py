@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import overlay
-from .crops import face_crops
-from .detect import FaceDetector
-from .engine import DEFAULT_WEIGHTS, AgeEngine
-from .faces import Faces
-from .options import TILES_MIN_SIDE, PipelineOptions
-from .privacy import blur_faces
-from .tiles import TiledDetector
-from .track import FaceTracker, StateHistory
+from c3ae.crops.context import face_crops
+from c3ae.detect.blazeface import FaceDetector
+from c3ae.detect.tiles import TiledDetector
+from c3ae.draw import overlay
+from c3ae.draw.privacy import blur_faces
+from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
+from c3ae.faces import Faces
+from c3ae.options import TILES_MIN_SIDE, PipelineOptions
+from c3ae.track.tracker import FaceTracker, StateHistory
 
 WEAK_SCORE = 0.3  # detections from here up may continue a track
 UNTRAINED_BANNER = "UNTRAINED MODEL - ages are not shown (weights/c3ae.pt missing or untrained)"
@@ -133,7 +133,7 @@ class FramePipeline:
         return self.finish(self.prepare(frame), draw, frame_index)
 
     def prepare(self, frame: np.ndarray) -> Prepared:
-        """Detect and crop. May run ahead of `finish` on another thread (`c3ae.overlap`):
+        """Detect and crop. May run ahead of `finish` on another thread (`c3ae.runtime.overlap`):
         the detector keeps its own clock, so frames must reach it in order, and
         `finish` must take them in that order; the results are then `process`'s."""
         t0 = time.perf_counter()
@@ -171,7 +171,7 @@ class FramePipeline:
             out = frame.copy()
             if self.blur:  # before drawing, so labels and charts stay sharp
                 blur_faces(out, detected, faces)
-            out = overlay.annotate(out, faces, trained=self.engine.trained, show_bars=self.show_bars)
+            out = overlay.draw_faces(out, faces, trained=self.engine.trained, show_bars=self.show_bars)
             if not self.engine.trained:
                 overlay.banner(out, UNTRAINED_BANNER)
             lap("draw")

@@ -1,4 +1,4 @@
-"""A stand-in for `c3ae.batch.run_job` whose process dies on a file named 'bad',
+"""A stand-in for `c3ae.cli.batch.run_job` whose process dies on a file named 'bad',
 kept apart from the tests so worker processes import nothing heavy to find it."""
 from __future__ import annotations
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from c3ae.errors import NoDatasetFaces
 from c3ae.faces import Faces
-from c3ae.training.clips import NoDatasetFaces, count_frames, dataset_faces, face_clip_frames, write_clip
+from c3ae.training.clips import count_frames, dataset_faces, face_clip_frames, write_clip
 
 __all__ = ["count_frames", "face_clip_frames", "write_clip", "real_faces", "make_faces", "coordinate_frame"]
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from synth import count_frames, face_clip_frames, real_faces, write_clip
 
-from c3ae.annotate import main
-from c3ae.results_log import COLUMNS
+from c3ae.cli.annotate import main
+from c3ae.sink.results_log import COLUMNS
 
 
 def _rows(path):

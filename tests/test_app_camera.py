@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-import app.capture
-from app.capture import LatestFrameReader
+import app.worker.capture
+from app.worker.capture import LatestFrameReader
 
 TIMEOUT = 30_000
 
@@ -53,7 +53,7 @@ def test_reader_keeps_only_the_newest_frame():
 
 def test_lost_camera_mid_recording_leaves_a_playable_file(qtbot, make_window, monkeypatch):
     cameras: list[FakeCamera] = []
-    monkeypatch.setattr(app.capture, "VideoSource",
+    monkeypatch.setattr(app.worker.capture, "VideoSource",
                         lambda source: cameras.append(FakeCamera(source, frames=10**6, fps=30.0)) or cameras[-1])
     window = make_window()
     window.open_source(0)
@@ -75,15 +75,15 @@ def test_lost_camera_mid_recording_leaves_a_playable_file(qtbot, make_window, mo
 
 
 def test_capture_numbers_frames_and_times_them(monkeypatch, synthetic_video):
-    monkeypatch.setattr(app.capture, "VideoSource", lambda source: FakeCamera(source, frames=1000, fps=500.0))
-    camera = app.capture.Capture(0)
+    monkeypatch.setattr(app.worker.capture, "VideoSource", lambda source: FakeCamera(source, frames=1000, fps=500.0))
+    camera = app.worker.capture.Capture(0)
     while camera.read() is None:
         time.sleep(0.005)
     time.sleep(0.05)
     assert camera.index == 0 and camera.time_s >= 0.05  # a camera counts frames and the wall clock
     camera.close()
     monkeypatch.undo()
-    video = app.capture.Capture(str(synthetic_video))
+    video = app.worker.capture.Capture(str(synthetic_video))
     for _ in range(3):
         video.read()
     assert video.index == 2 and video.time_s == 2 / video.video.fps  # a file: its position

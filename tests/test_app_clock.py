@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.clock import MAX_LAG_S, FrameClock
+from app.worker.clock import MAX_LAG_S, FrameClock
 
 
 class FakeTime:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import app.window
-import c3ae.face_models as face_models
-from app.cameras import Camera
+import c3ae.detect.face_models as face_models
+from app.views.cameras import Camera
 
 TIMEOUT = 30_000
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMenu, QMessageBox
 
-from app.help import card_facts
+from app.views.help import card_facts
 
 TIMEOUT = 30_000
 

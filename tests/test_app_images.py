@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 from synth import coordinate_frame, make_faces
 
-from app.images import crops_by_track, to_qimage
-from c3ae.crops import face_crops
+from app.worker.images import crops_by_track, to_qimage
+from c3ae.crops.context import face_crops
 from c3ae.faces import Faces
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings
 
-from app.cameras import _v4l2_cameras
 from app.main import app_icon, build_parser
-from app.messages import PipelineOptions
 from app.settings import AppSettings
+from app.views.cameras import _v4l2_cameras
+from c3ae.options import PipelineOptions
 
 
 def test_arguments():

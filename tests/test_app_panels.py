@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QImage
 
-from app.messages import FrameReport
-from app.panels import CropsView, FacePanel
+from app.views.panels import CropsView, FacePanel
+from app.worker.messages import FrameReport
 from c3ae.faces import Faces
 
 
@@ -78,7 +78,7 @@ def test_rows_show_the_tracks_age_band(qtbot):
 
 
 def test_settings_panel_stays_inside_the_option_ranges(qtbot):
-    from app.controls import SettingsPanel
+    from app.views.controls import SettingsPanel
     from c3ae.options import DETECTORS, DEVICES, RANGES, PipelineOptions
 
     panel = SettingsPanel(PipelineOptions(), "/tmp", True)

@@ -9,7 +9,7 @@ import pytest
 from conftest import VIDEO_FPS, VIDEO_FRAMES, VIDEO_SIZE, write_synthetic_video
 from PySide6.QtCore import Qt
 
-from c3ae.results_log import COLUMNS, TRACK_COLUMNS
+from c3ae.sink.results_log import COLUMNS, TRACK_COLUMNS
 
 TIMEOUT = 30_000
 
@@ -85,7 +85,7 @@ def test_snapshot_saves_png(qtbot, make_window, synthetic_video):
 
 
 def test_recording_without_frames_leaves_no_files(tmp_path):
-    from app.recording import Recording
+    from app.recording.session import Recording
 
     recording = Recording(tmp_path, 30.0, (64, 48), with_csv=True)
     assert recording.path.name.startswith("c3ae-") and recording.path.suffix == ".mp4"
@@ -98,7 +98,7 @@ def test_camera_recording_is_paced_by_the_wall_clock(tmp_path, monkeypatch):
     that one second of capture is one second of video, not a third of one."""
     import numpy as np
 
-    from app import recording as rec_module
+    from app.recording import session as rec_module
     from c3ae.faces import Faces
 
     clock = {"t": 100.0}
@@ -132,11 +132,11 @@ class DiskFillsAfter:
 def test_a_failed_recording_says_what_was_saved_until_dismissed(qtbot, make_window, tmp_path, monkeypatch):
     import re
 
-    import c3ae.sink
+    import c3ae.sink.writer
 
     video = write_synthetic_video(tmp_path / "slow.mp4", frames=20, fps=5.0)  # 5 frames per fragment
-    real_open = c3ae.sink.open_video
-    monkeypatch.setattr(c3ae.sink, "open_video", lambda *args: DiskFillsAfter(real_open(*args), 8))
+    real_open = c3ae.sink.writer.open_video
+    monkeypatch.setattr(c3ae.sink.writer, "open_video", lambda *args: DiskFillsAfter(real_open(*args), 8))
     window = make_window(loop=True, save_csv=True)
     window.open_source(str(video))
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
@@ -181,12 +181,12 @@ class CloseFails(DiskFillsAfter):
 def test_a_recording_that_cannot_be_finalised_still_ends(tmp_path, monkeypatch):
     import numpy as np
 
-    import c3ae.sink
-    from app.recorder import Recorder
+    import c3ae.sink.writer
+    from app.recording.recorder import Recorder
     from c3ae.faces import Faces
 
-    real_open = c3ae.sink.open_video
-    monkeypatch.setattr(c3ae.sink, "open_video", lambda *args: CloseFails(real_open(*args), 100))
+    real_open = c3ae.sink.writer.open_video
+    monkeypatch.setattr(c3ae.sink.writer, "open_video", lambda *args: CloseFails(real_open(*args), 100))
     recorder = Recorder()
     path = recorder.start(str(tmp_path), 30.0, (64, 48), with_csv=True, realtime=False)
     assert recorder.start(str(tmp_path), 30.0, (64, 48), with_csv=True, realtime=False) is None  # one at a time
@@ -220,8 +220,8 @@ def test_export_people_writes_the_per_person_table(qtbot, make_window, synthetic
 
 
 def test_save_people_rows_match_annotate_tracks(tmp_path):
-    from app.snapshot import save_people
-    from c3ae.track import TrackSummary
+    from app.worker.snapshot import save_people
+    from c3ae.track.tracker import TrackSummary
 
     people = [TrackSummary(3, 10, 59, 45, 31.5, 26.0, 38.0, 0.8), TrackSummary(4, 20, 29, 10, 8.0, 5.0, 12.0, 0.4)]
     path = save_people(tmp_path / "out", people, 25.0, trained=True)

@@ -1,7 +1,7 @@
 """The GUI event loop keeps running while the worker decodes, detects and infers."""
 from __future__ import annotations
 
-from app.stall import StallMeter
+from app.views.stall import StallMeter
 
 TIMEOUT = 30_000
 MAX_STALL_MS = 400  # generous: the CPU is shared with the worker (and CI neighbours)

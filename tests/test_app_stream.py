@@ -8,10 +8,10 @@ from PySide6.QtCore import QSettings
 from streaming import ClipServer
 from test_stream import _cut_in_second_fragment, _fragmented_clip
 
-import app.source_menu
-from app.capture import Capture
+import app.views.source_menu
 from app.settings import RECENT_STREAMS, AppSettings
-from app.source_menu import SourceMenu
+from app.views.source_menu import SourceMenu
+from app.worker.capture import Capture
 
 
 def _settings(tmp_path) -> AppSettings:
@@ -38,11 +38,11 @@ def test_source_menu_opens_a_network_stream(qtbot, monkeypatch):
     menu.source_chosen.connect(chosen.append)
     texts = [a.text() for a in menu.actions()]
     assert "Open network &stream…" in texts and "Reopen http://cam/video" in texts
-    monkeypatch.setattr(app.source_menu.QInputDialog, "getText", lambda *a, **k: (" rtsp://10.0.0.9/live ", True))
+    monkeypatch.setattr(app.views.source_menu.QInputDialog, "getText", lambda *a, **k: (" rtsp://10.0.0.9/live ", True))
     menu.ask_stream()
     warned = []
-    monkeypatch.setattr(app.source_menu.QMessageBox, "warning", lambda *a: warned.append(a[2]))
-    monkeypatch.setattr(app.source_menu.QInputDialog, "getText", lambda *a, **k: ("clip.mp4", True))
+    monkeypatch.setattr(app.views.source_menu.QMessageBox, "warning", lambda *a: warned.append(a[2]))
+    monkeypatch.setattr(app.views.source_menu.QInputDialog, "getText", lambda *a, **k: ("clip.mp4", True))
     menu.ask_stream()
     assert chosen == ["rtsp://10.0.0.9/live"] and "not a stream address" in warned[0]
 

@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 from synth import count_frames, write_clip
 
-from c3ae.annotate import main
-from c3ae.batch import collect_inputs, plan_jobs, sniff_video
+from c3ae.cli.annotate import main
+from c3ae.cli.batch import collect_inputs, plan_jobs, sniff_video
 
 
 def _clip(path, n=8, shade=0):
@@ -65,11 +65,11 @@ def test_folder_with_a_broken_file_annotates_the_rest(tmp_path, capsys):
 def test_a_worker_process_that_dies_fails_only_its_own_file(monkeypatch):
     from crashing import crash_on_bad  # a light module: each worker process imports it again
 
-    import c3ae.batch
+    import c3ae.cli.batch
 
-    monkeypatch.setattr(c3ae.batch, "run_job", crash_on_bad)
-    jobs = [c3ae.batch.Job(f"/videos/{name}.mp4", "", "", "", {}) for name in ("a", "bad", "c", "d")]
+    monkeypatch.setattr(c3ae.cli.batch, "run_job", crash_on_bad)
+    jobs = [c3ae.cli.batch.Job(f"/videos/{name}.mp4", "", "", "", {}) for name in ("a", "bad", "c", "d")]
     rows: list[dict] = []
-    c3ae.batch.run_local(jobs, 2, rows.append, [])
+    c3ae.cli.batch.run_local(jobs, 2, rows.append, [])
     status = {row["input"].split("/")[-1]: row["status"] for row in rows}
     assert status == {"a.mp4": "ok", "bad.mp4": "failed", "c.mp4": "ok", "d.mp4": "ok"}

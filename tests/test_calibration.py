@@ -1,16 +1,16 @@
-"""Age calibration against the pull toward the middle (c3ae.calibration, c3ae.training.calibrate)."""
+"""Age calibration against the pull toward the middle (c3ae.engine.calibration, c3ae.training.calibrate)."""
 import json
 
 import numpy as np
 import pytest
 import torch
 
-from c3ae.calibration import AgeCalibration, Calibrated
-from c3ae.engine import AgeEngine
-from c3ae.model import C3AE
+from c3ae.engine.calibration import AgeCalibration, Calibrated
+from c3ae.engine.model import C3AE
+from c3ae.engine.runner import AgeEngine
+from c3ae.engine.twopoint import BINS, decode
+from c3ae.engine.weights import export
 from c3ae.training.calibrate import bias_per_decade, cross_fitted, fit
-from c3ae.twopoint import BINS, decode
-from c3ae.weights import export
 
 
 def test_map_hits_the_knots_and_has_slope_one_outside():

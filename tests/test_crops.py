@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from synth import coordinate_frame, make_faces
 
-from c3ae.crops import CONTEXT, CROP_SCALES, FACE_SIZE_PER_EYE_MOUTH, face_crops, face_geometry
+from c3ae.crops.context import CONTEXT, CROP_SCALES, FACE_SIZE_PER_EYE_MOUTH, face_crops, face_geometry
 
 
 def _centre_value(crop_chw: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 import numpy as np
 from multishot import backdrop, fade
 
-from c3ae.cuts import ShotCutDetector
+from c3ae.track.cuts import ShotCutDetector
 
 
 def _cuts(frames) -> list[int]:

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from synth import real_faces
 
-from c3ae import face_models
-from c3ae.detect import FaceDetector
-from c3ae.face_models import FaceModelMissing
+from c3ae.detect import face_models
+from c3ae.detect.blazeface import FaceDetector
+from c3ae.errors import FaceModelMissing
 from c3ae.options import default_detector_for
 
 

@@ -3,10 +3,11 @@ import pytest
 import torch
 from synth import coordinate_frame, make_faces
 
-from c3ae.crops import face_crops
-from c3ae.engine import AgeEngine, WeightsError
-from c3ae.model import C3AE
-from c3ae.weights import export, manifest_path
+from c3ae.crops.context import face_crops
+from c3ae.engine.model import C3AE
+from c3ae.engine.runner import AgeEngine
+from c3ae.engine.weights import export, manifest_path
+from c3ae.errors import WeightsError
 
 
 @pytest.fixture(scope="module")

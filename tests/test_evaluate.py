@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from c3ae.model import C3AE
+from c3ae.engine.model import C3AE
+from c3ae.engine.weights import export
 from c3ae.training import evaluate
-from c3ae.weights import export
 
 DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 UTK = DATASETS / "utkface"

@@ -23,14 +23,16 @@ import pytest
 import torch
 from synth import count_frames, face_clip_frames, real_faces, write_clip
 
-from c3ae import engine as engine_module
 from c3ae import pipeline as pipeline_module
-from c3ae import results_log as results_log_module
-from c3ae import sink as sink_module
-from c3ae.annotate import EXIT_ERROR, EXIT_TRUNCATED, main
-from c3ae.model import C3AE
-from c3ae.options import RANGES, OptionsError, PipelineOptions
-from c3ae.weights import export
+from c3ae.cli.annotate import main
+from c3ae.cli.one_file import EXIT_ERROR, EXIT_TRUNCATED
+from c3ae.engine import runner as engine_module
+from c3ae.engine.model import C3AE
+from c3ae.engine.weights import export
+from c3ae.errors import OptionsError
+from c3ae.options import RANGES, PipelineOptions
+from c3ae.sink import results_log as results_log_module
+from c3ae.sink import writer as sink_module
 
 ROOT = Path(__file__).resolve().parent.parent
 FPS = 25

@@ -1,7 +1,7 @@
 import numpy as np
 
-from c3ae.fusion import AgeFusion, age_band
-from c3ae.twopoint import encode
+from c3ae.engine.twopoint import encode
+from c3ae.track.fusion import AgeFusion, age_band
 
 
 def test_band_of_a_sharp_estimate_is_the_model_error_floor():

@@ -3,8 +3,8 @@ import io
 import pytest
 import torch
 
-from c3ae.model import C3AE, count_parameters
-from c3ae.twopoint import BINS
+from c3ae.engine.model import C3AE, count_parameters
+from c3ae.engine.twopoint import BINS
 
 
 @pytest.mark.parametrize("use_se", [False, True])

@@ -9,8 +9,9 @@ import pytest
 from multishot import adult_faces, multishot_clip
 from synth import write_clip
 
-from c3ae import annotate
-from c3ae.face_models import FaceModelMissing, model_path
+from c3ae.cli import annotate
+from c3ae.detect.face_models import model_path
+from c3ae.errors import FaceModelMissing
 
 
 @pytest.fixture(scope="module")

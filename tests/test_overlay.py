@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from synth import make_faces
 
-from c3ae.overlay import annotate, banner, label_text, layout
-from c3ae.twopoint import encode
+from c3ae.draw.overlay import banner, draw_faces, label_text, layout
+from c3ae.engine.twopoint import encode
 
 
 def _faces(boxes, ages):
@@ -19,7 +19,7 @@ def test_draws_faces_anywhere_without_leaving_or_resizing_the_frame(size):
     frame = np.zeros((h, w, 3), np.uint8)
     faces = _faces([(-30, -20, 60, 70), (w - 50, h - 40, w + 30, h + 30), (w / 2, h / 2, w / 2 + 80, h / 2 + 80)],
                    [5, 42, 88])
-    out = annotate(frame, faces)
+    out = draw_faces(frame, faces)
     assert out.shape == (h, w, 3) and out is frame
     assert out.any(axis=2).sum() > 500  # something was drawn
 
@@ -28,7 +28,7 @@ def test_bar_chart_is_drawn_beside_the_box_and_grows_with_resolution():
     def bar_pixels(w, h):
         frame = np.zeros((h, w, 3), np.uint8)
         s = h / 360
-        annotate(frame, _faces([(100 * s, 100 * s, 180 * s, 180 * s)], [45]))
+        draw_faces(frame, _faces([(100 * s, 100 * s, 180 * s, 180 * s)], [45]))
         right = frame[:, int(182 * s):int(300 * s)]
         return (right.sum(axis=2) > 0).sum()
 
@@ -38,13 +38,13 @@ def test_bar_chart_is_drawn_beside_the_box_and_grows_with_resolution():
 
 def test_untrained_model_shows_no_bars():
     frame = np.zeros((360, 640, 3), np.uint8)
-    annotate(frame, _faces([(100, 100, 180, 180)], [45]), trained=False)
+    draw_faces(frame, _faces([(100, 100, 180, 180)], [45]), trained=False)
     assert frame[102:200, 182:300].sum() == 0  # the label sits above the box; nothing at its right
 
 
 def test_bars_can_be_switched_off():
     frame = np.zeros((360, 640, 3), np.uint8)
-    annotate(frame, _faces([(100, 100, 180, 180)], [45]), show_bars=False)
+    draw_faces(frame, _faces([(100, 100, 180, 180)], [45]), show_bars=False)
     assert frame[102:200, 182:300].sum() == 0
 
 

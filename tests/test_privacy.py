@@ -5,9 +5,9 @@ import cv2
 import numpy as np
 from synth import face_clip_frames, make_faces, real_faces
 
+from c3ae.draw.privacy import MARGIN, blur_faces
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
-from c3ae.privacy import MARGIN, blur_faces
 
 
 def _sharpness(image: np.ndarray) -> float:
@@ -54,8 +54,8 @@ def test_blur_in_the_written_frames_keeps_labels_and_ages(shared_engine):
 def test_blur_faces_setting_round_trips(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
-    from app.controls import SettingsPanel
     from app.settings import AppSettings
+    from app.views.controls import SettingsPanel
 
     panel = SettingsPanel(PipelineOptions(tiles="off", blur=True), str(tmp_path), save_csv=False)
     qtbot.addWidget(panel)

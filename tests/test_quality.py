@@ -3,8 +3,8 @@ import numpy as np
 import torch
 from synth import make_faces, real_faces
 
-from c3ae.crops import face_crops
-from c3ae.quality import appearance, border_factor, face_quality, pose_factor, sharpness, similarity
+from c3ae.crops.context import face_crops
+from c3ae.track.quality import appearance, border_factor, face_quality, pose_factor, sharpness, similarity
 
 
 def test_frontal_faces_count_fully_and_turned_ones_little():

@@ -6,7 +6,7 @@ import csv
 import pytest
 from synth import count_frames, face_clip_frames, real_faces, write_clip
 
-from c3ae.annotate import main
+from c3ae.cli.annotate import main
 
 pytest.importorskip("ray", reason="ray is not installed (requirements.txt pins it)")
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from synth import count_frames, make_faces
 
-from c3ae import sink as sink_module
-from c3ae.sink import OutputExists, ResultsSink, check_output
-from c3ae.video import RecordingError
+from c3ae.errors import OutputExists, RecordingError
+from c3ae.sink import writer as sink_module
+from c3ae.sink.writer import ResultsSink, check_output
 
 usage = namedtuple("usage", "total used free")
 

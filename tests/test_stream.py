@@ -10,11 +10,11 @@ import numpy as np
 from streaming import ClipServer
 from synth import count_frames
 
-import c3ae.video
-from c3ae.annotate import main
+import c3ae.source.video
+from c3ae.cli.annotate import main
 from c3ae.faces import Faces
-from c3ae.sink import ResultsSink
-from c3ae.video import VideoSource, is_stream, parse_source
+from c3ae.sink.writer import ResultsSink
+from c3ae.source.video import VideoSource, is_stream, parse_source
 
 
 def _fragmented_clip(path, n=60, size=(320, 240)) -> bytes:
@@ -107,7 +107,7 @@ def test_rtsp_stream_that_restarts_is_read_again(monkeypatch):
     This covers OpenCV's RTSP/RTP demuxing and our reconnection, not the
     DESCRIBE/SETUP/PLAY handshake a reader has with a camera's server."""
     monkeypatch.setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_flags;listen|rtsp_transport;tcp")
-    monkeypatch.setattr(c3ae.video, "STREAM_TIMEOUT_MS", 2000)  # the last listen gives up sooner
+    monkeypatch.setattr(c3ae.source.video, "STREAM_TIMEOUT_MS", 2000)  # the last listen gives up sooner
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         url = f"rtsp://127.0.0.1:{probe.getsockname()[1]}/live"

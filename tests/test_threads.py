@@ -1,4 +1,4 @@
-"""Thread policy (c3ae.threads) and overlapped stages (c3ae.overlap)."""
+"""Thread policy (c3ae.runtime.threads) and overlapped stages (c3ae.runtime.overlap)."""
 import threading
 
 import cv2
@@ -7,10 +7,10 @@ import pytest
 import torch
 from synth import face_clip_frames, real_faces
 
-from c3ae import overlap, threads
-from c3ae.engine import AgeEngine
+from c3ae.engine.runner import AgeEngine
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
+from c3ae.runtime import overlap, threads
 
 
 @pytest.mark.parametrize("cores, intra, overlapped", [(1, 1, False), (2, 1, True), (4, 1, True), (6, 2, True),

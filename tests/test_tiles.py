@@ -1,11 +1,11 @@
-"""Tiled detection for small faces in large frames (c3ae.tiles)."""
+"""Tiled detection for small faces in large frames (c3ae.detect.tiles)."""
 import cv2
 import numpy as np
 import pytest
 from synth import make_faces, real_faces
 
-from c3ae.detect import FaceDetector
-from c3ae.tiles import TiledDetector, merge, overlap_ratio, tile_origins
+from c3ae.detect.blazeface import FaceDetector
+from c3ae.detect.tiles import TiledDetector, merge, overlap_ratio, tile_origins
 
 
 def test_tiles_cover_the_frame_with_the_overlap():

@@ -2,12 +2,14 @@
 import numpy as np
 import pytest
 
-from c3ae.annotate import build_parser, options_from
-from c3ae.detect import FaceDetector
-from c3ae.engine import AgeEngine
-from c3ae.options import TILES, TILES_MIN_SIDE, OptionsError, PipelineOptions
+from c3ae.cli.annotate import build_parser
+from c3ae.cli.one_file import options_from
+from c3ae.detect.blazeface import FaceDetector
+from c3ae.detect.tiles import TiledDetector
+from c3ae.engine.runner import AgeEngine
+from c3ae.errors import OptionsError
+from c3ae.options import TILES, TILES_MIN_SIDE, PipelineOptions
 from c3ae.pipeline import FramePipeline
-from c3ae.tiles import TiledDetector
 
 
 def test_tiles_values_and_their_check():

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from synth import write_clip
 
-from c3ae.video import SourceError, VideoSource
+from c3ae.errors import SourceError
+from c3ae.source.video import VideoSource
 
 
 def _frames(n, w=320, h=240):

@@ -1,4 +1,4 @@
-"""Training-only augmentation around the ONE crop function (`c3ae.crops.face_crops`).
+"""Training-only augmentation around the ONE crop function (`c3ae.crops.context.face_crops`).
 
 Geometry goes through `face_crops` itself (so augmented crops are still exactly
 what the live app would cut from a slightly different detection):
@@ -32,8 +32,8 @@ import cv2
 import numpy as np
 import torch
 
-from ..crops import face_crops
-from ..faces import Faces
+from c3ae.crops.context import face_crops
+from c3ae.faces import Faces
 
 
 @dataclass
@@ -51,10 +51,13 @@ class AugmentConfig:
     p_erase: float = 0.3  # per crop
     erase_area: tuple[float, float] = (0.02, 0.15)
     # whole-image degradations (see `degrade`); all 0 = the original recipe
-    p_gamma: float = 0.0  # gamma exp(U(-0.6, 0.6)): stage and low light
-    p_cast: float = 0.0  # per-channel gains U(0.6, 1.4): coloured stage light
+    p_gamma: float = 0.0  # gamma exp(U(-gamma, gamma)): stage and low light
+    gamma: float = 0.6
+    p_cast: float = 0.0  # per-channel gains U(1 - cast, 1 + cast): coloured stage light
+    cast: float = 0.4
     p_sidelight: float = 0.0  # brightness ramp 0.35..1.2 across the face at a random angle
-    p_noise: float = 0.0  # Gaussian sensor noise, sigma U(3, 14) grey levels
+    p_noise: float = 0.0  # Gaussian sensor noise, sigma U(3, noise) grey levels
+    noise: float = 14.0
     p_motion: float = 0.0  # linear motion blur of 3-9 px at a random angle
     p_jpeg: float = 0.0  # JPEG quality U(12, 45)
     p_oldprint: float = 0.0  # sepia or grey, faded contrast, film grain
@@ -96,9 +99,9 @@ def degrade(image: np.ndarray, faces: Faces, rng: np.random.Generator, cfg: Augm
         return x
 
     if rng.random() < cfg.p_gamma:
-        x = 255.0 * (f() / 255.0) ** math.exp(rng.uniform(-0.6, 0.6))
+        x = 255.0 * (f() / 255.0) ** math.exp(rng.uniform(-cfg.gamma, cfg.gamma))
     if rng.random() < cfg.p_cast:
-        x = f() * rng.uniform(0.6, 1.4, 3).astype(np.float32)
+        x = f() * rng.uniform(1 - cfg.cast, 1 + cfg.cast, 3).astype(np.float32)
     if rng.random() < cfg.p_sidelight:
         x = f() * _ramp(image.shape[:2], rng)[..., None]
     if rng.random() < cfg.p_oldprint:
@@ -108,7 +111,7 @@ def degrade(image: np.ndarray, faces: Faces, rng: np.random.Generator, cfg: Augm
         x = (grey[..., None] * tone - 128) * fade + 128 + rng.uniform(-10, 25)
         x = x + rng.normal(0, rng.uniform(4, 12), grey.shape)[..., None].astype(np.float32)
     if rng.random() < cfg.p_noise:
-        x = f() + rng.normal(0, rng.uniform(3, 14), image.shape).astype(np.float32)
+        x = f() + rng.normal(0, rng.uniform(3, cfg.noise), image.shape).astype(np.float32)
     if x is not None:
         out = np.clip(np.rint(x), 0, 255).astype(np.uint8)
     if rng.random() < cfg.p_motion:
@@ -138,39 +141,46 @@ def geometry(n_faces: int, n_crops: int, rng: np.random.Generator, cfg: AugmentC
 
 def photometric(crops: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     """One face's crops (K, 3, S, S) uint8 BGR -> augmented uint8 (same shape)."""
+    return photometric_batch(crops[None], rng, cfg)[0]
+
+
+def photometric_batch(crops: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
+    """Faces' crops (B, K, 3, S, S) uint8 BGR -> augmented uint8 (same shape).
+
+    One draw per face for what a photo does to all its crops (resolution,
+    temperature, greyscale, contrast, brightness, flip), one per crop for
+    erasing; vectorised over the batch except the rare resize and erase."""
+    b, k, _, size, _ = crops.shape
     x = crops.astype(np.float32)
-    if rng.random() < cfg.p_lowres:
-        factor = rng.uniform(1.5, cfg.lowres_max)
-        size = x.shape[-1]
-        small = max(8, int(round(size / factor)))
-        for k in range(x.shape[0]):
-            img = np.ascontiguousarray(x[k].transpose(1, 2, 0))
+    for i in np.flatnonzero(rng.random(b) < cfg.p_lowres):
+        small = max(8, int(round(size / rng.uniform(1.5, cfg.lowres_max))))
+        for j in range(k):
+            img = np.ascontiguousarray(x[i, j].transpose(1, 2, 0))
             img = cv2.resize(cv2.resize(img, (small, small), interpolation=cv2.INTER_AREA), (size, size),
                              interpolation=cv2.INTER_LINEAR)
-            x[k] = img.transpose(2, 0, 1)
+            x[i, j] = img.transpose(2, 0, 1)
     # colour temperature (channels are B, G, R)
-    t = rng.uniform(-cfg.temperature, cfg.temperature)
-    x[:, 0] *= 1.0 - t
-    x[:, 2] *= 1.0 + t
-    if rng.random() < cfg.p_grey:
-        grey = 0.114 * x[:, 0] + 0.587 * x[:, 1] + 0.299 * x[:, 2]
-        x[:] = grey[:, None]
-    contrast = math.exp(rng.uniform(-cfg.contrast, cfg.contrast))
-    mean = x.mean()
-    x = (x - mean) * contrast + mean + rng.uniform(-cfg.brightness, cfg.brightness)
-    if rng.random() < cfg.p_flip:
-        x = x[..., ::-1]
-    x = np.ascontiguousarray(x)
-    size = x.shape[-1]
-    for k in range(x.shape[0]):
-        if rng.random() < cfg.p_erase:
-            area = rng.uniform(*cfg.erase_area) * size * size
-            aspect = math.exp(rng.uniform(math.log(0.3), math.log(3.3)))
-            h = int(min(size, round(math.sqrt(area * aspect))))
-            w = int(min(size, round(math.sqrt(area / aspect))))
-            y0 = int(rng.integers(0, size - h + 1))
-            x0 = int(rng.integers(0, size - w + 1))
-            x[k, :, y0:y0 + h, x0:x0 + w] = rng.uniform(0, 255, (3, h, w))
+    t = rng.uniform(-cfg.temperature, cfg.temperature, b).astype(np.float32)[:, None, None, None]
+    x[:, :, 0] *= 1.0 - t
+    x[:, :, 2] *= 1.0 + t
+    grey = rng.random(b) < cfg.p_grey
+    if grey.any():
+        g = 0.114 * x[grey, :, 0] + 0.587 * x[grey, :, 1] + 0.299 * x[grey, :, 2]
+        x[grey] = g[:, :, None]
+    contrast = np.exp(rng.uniform(-cfg.contrast, cfg.contrast, b)).astype(np.float32)[:, None, None, None, None]
+    mean = x.mean(axis=(1, 2, 3, 4), keepdims=True)
+    shift = rng.uniform(-cfg.brightness, cfg.brightness, b).astype(np.float32)[:, None, None, None, None]
+    x = (x - mean) * contrast + mean + shift
+    flip = rng.random(b) < cfg.p_flip
+    x[flip] = x[flip][..., ::-1]
+    for i, j in zip(*np.nonzero(rng.random((b, k)) < cfg.p_erase)):
+        area = rng.uniform(*cfg.erase_area) * size * size
+        aspect = math.exp(rng.uniform(math.log(0.3), math.log(3.3)))
+        h = int(min(size, round(math.sqrt(area * aspect))))
+        w = int(min(size, round(math.sqrt(area / aspect))))
+        y0 = int(rng.integers(0, size - h + 1))
+        x0 = int(rng.integers(0, size - w + 1))
+        x[i, j, :, y0:y0 + h, x0:x0 + w] = rng.uniform(0, 255, (3, h, w))
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
 
@@ -181,5 +191,4 @@ def augmented_crops(image: np.ndarray, faces: Faces, rng: np.random.Generator,
     image = degrade(image, faces, rng, cfg)
     jitter, angle = geometry(len(faces), 3, rng, cfg)
     crops = face_crops(image, faces, jitter=jitter, extra_angle=angle).numpy()
-    out = np.stack([photometric(c, rng, cfg) for c in crops]) if len(crops) else crops
-    return torch.from_numpy(out)
+    return torch.from_numpy(photometric_batch(crops, rng, cfg))

@@ -1,4 +1,4 @@
-"""Fit the age calibration (`c3ae.calibration`) on the validation split.
+"""Fit the age calibration (`c3ae.engine.calibration`) on the validation split.
 
     python -m c3ae.training.calibrate runs/main/best.pt --out runs/main/calibration.json [--flip-average]
 
@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..calibration import AgeCalibration
-from ..model import C3AE
-from .data import (
+from c3ae.engine.calibration import AgeCalibration
+from c3ae.engine.model import C3AE
+from c3ae.training.data import (
     DEFAULT_AAF,
     DEFAULT_FAIRFACE,
     DEFAULT_SPLIT,
@@ -36,8 +36,8 @@ from .data import (
     load_datasets,
     read_split,
 )
-from .preprocess import DEFAULT_CACHE, load_cache
-from .train import CropDataset, build_items, predict
+from c3ae.training.preprocess import DEFAULT_CACHE, load_cache
+from c3ae.training.train import CropDataset, build_items, predict
 
 KNOTS = np.arange(0.0, 85.0, 5.0)
 BANDWIDTH = 4.0  # years: the Gaussian kernel of the local regression

@@ -10,13 +10,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..paths import DATASETS
+from c3ae.errors import NoDatasetFaces
+from c3ae.runtime.paths import DATASETS
 
 AAF = DATASETS / "aaf-train"
-
-
-class NoDatasetFaces(RuntimeError):
-    """The dataset portraits are not on this machine."""
 
 
 def dataset_faces(n: int = 2) -> list[np.ndarray]:

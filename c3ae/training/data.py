@@ -36,7 +36,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..paths import DATASETS, ROOT
+from c3ae.runtime.paths import DATASETS, ROOT
 
 DEFAULT_UTKFACE = DATASETS / "utkface"
 DEFAULT_AAF = DATASETS / "aaf-train"

@@ -14,7 +14,7 @@ their group, overall and per group, plus the bias to the nearest group edge.
 
 Every image goes through the live app's pipeline: BlazeFace (short range,
 IMAGE mode; retried with a 25% border when it finds nothing, see
-`c3ae.training.preprocess.detect_still`) -> `c3ae.crops.face_crops` -> `c3ae.engine.AgeEngine`.
+`c3ae.training.preprocess.detect_still`) -> `c3ae.crops.context.face_crops` -> `c3ae.engine.runner.AgeEngine`.
 Images with no face are counted, listed in the JSON and left out of the MAE;
 with several faces the largest is scored.
 
@@ -33,8 +33,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..options import DEVICES
-from .data import Record, decade_label, decade_of, deduplicate, index_folder, read_image, read_split, with_hashes
+from c3ae.options import DEVICES
+from c3ae.training.data import (
+    Record,
+    decade_label,
+    decade_of,
+    deduplicate,
+    index_folder,
+    read_image,
+    read_split,
+    with_hashes,
+)
 
 BATCH = 64
 
@@ -118,10 +127,10 @@ def evaluate(records: list[Record], weights: Path | None, device: str | None = N
     """Run detector -> crops -> engine on every record; returns the result dict."""
     from tqdm import tqdm
 
-    from ..crops import face_crops
-    from ..detect import FaceDetector
-    from ..engine import DEFAULT_WEIGHTS, AgeEngine
-    from .preprocess import detect_still
+    from c3ae.crops.context import face_crops
+    from c3ae.detect.blazeface import FaceDetector
+    from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
+    from c3ae.training.preprocess import detect_still
 
     engine = AgeEngine(weights if weights is not None else DEFAULT_WEIGHTS, device=device)
     t0 = time.perf_counter()
@@ -239,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", choices=DEVICES, default="auto", help="auto: CUDA when available")
     args = parser.parse_args(argv)
 
-    from ..engine import WeightsError
+    from c3ae.errors import WeightsError
 
     records, problems = gather(args.dirs, args.labels)
     for p in problems:

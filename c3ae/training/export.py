@@ -1,5 +1,5 @@
 """Export a training checkpoint as TorchScript weights with a verified manifest
-(the format is `c3ae.weights`).
+(the format is `c3ae.engine.weights`).
 
     python -m c3ae.training.export runs/main/best.pt weights/c3ae.pt [--flip-average]
 """
@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..calibration import AgeCalibration, Calibrated
-from ..model import C3AE
-from ..weights import export
+from c3ae.engine.calibration import AgeCalibration, Calibrated
+from c3ae.engine.model import C3AE
+from c3ae.engine.weights import export
 
 
 def export_checkpoint(checkpoint: Path, path: Path, flip_average: bool = False,

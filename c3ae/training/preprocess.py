@@ -8,7 +8,7 @@ that fill a tight chip. Coordinates always refer to the original image. Of
 several faces the largest is used (the same rule as `c3ae.training.evaluate`); images
 with no face are left out of training and counted.
 
-The context the tight UTKFace chips lack is filled by `c3ae.crops.face_crops`
+The context the tight UTKFace chips lack is filled by `c3ae.crops.context.face_crops`
 itself (reflection at the image border, the same as for a face cut by the
 border of a live frame): the detector's black padding is only a detection aid
 and never reaches a crop.
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..faces import Faces
-from .data import DEFAULT_AAF, DEFAULT_FAIRFACE, DEFAULT_UTKFACE, Record, load_datasets, read_image
+from c3ae.faces import Faces
+from c3ae.training.data import DEFAULT_AAF, DEFAULT_FAIRFACE, DEFAULT_UTKFACE, Record, load_datasets, read_image
 
 DEFAULT_CACHE = Path(os.environ.get("C3AE_CACHE", Path.home() / ".cache" / "c3ae")) / "detections.npz"
 FALLBACK_PAD = 0.25
@@ -51,7 +51,7 @@ def _init_worker() -> None:
     import cv2
 
     cv2.setNumThreads(1)
-    from ..detect import FaceDetector
+    from c3ae.detect.blazeface import FaceDetector
 
     _detector = FaceDetector("short", video=False)
 
@@ -139,8 +139,8 @@ def crop_grid(records: list[Record], cache: dict[str, dict], out: Path, frame_pa
     Written to a gitignored place: dataset faces never go into the repository."""
     import cv2
 
-    from ..crops import crops_to_image, face_crops
-    from ..detect import FaceDetector
+    from c3ae.crops.context import crops_to_image, face_crops
+    from c3ae.detect.blazeface import FaceDetector
 
     rng = np.random.default_rng(seed)
     usable = [r for r in records if cache[r.hash]["n_faces"] > 0]

@@ -1,0 +1,174 @@
+"""Headless annotation: a video in, an annotated MP4 and per-frame CSV/JSON out.
+
+    python main.py annotate INPUT -o OUTPUT.mp4 [--csv OUT.csv] [--json OUT.json] [--tracks TRACKS.csv]
+                   [--overwrite] [--blur] [--duration S] [--reconnect S]
+                   [--device auto|cpu|cuda] [--detector auto|short|full] [--tiles auto|on|off] [--min-score 0.2..1]
+                   [--min-size 0..4096] [--smoothing 0..0.99] [--weights W] [--allow-untrained]
+                   [--no-bars] [--verbose]
+    python main.py annotate DIR|FILE... -o OUTDIR [--workers N | --ray ADDRESS|local] [same options]
+
+INPUT is a video file, a stream URL (rtsp://, http(s)://) or a camera (index
+or name); several inputs or a folder go to `c3ae.cli.batch`. The output keeps the
+input's frame count and frame rate. Options, input and
+output paths are checked before any work. Ctrl+C or SIGTERM stops early and
+still leaves a playable video and the CSV rows of the frames done; even a
+killed process leaves all but the last second (see `c3ae.sink.writer`).
+
+Exit status: 0 done; 1 the input ended before the frame count its header
+announces (the outputs hold the frames read); 2 refused or failed (the message
+says why, and what was saved); 130 after Ctrl+C, 143 after SIGTERM.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from c3ae.cli.batch import annotate_batch
+from c3ae.cli.one_file import EXIT_ERROR, EXPECTED_ERRORS, annotate_file, options_from, stop_requests
+from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
+from c3ae.errors import BatchError, OutputExists, UntrainedWeights
+from c3ae.options import DETECTORS, DEVICES, TILES, PipelineOptions, range_text
+from c3ae.source.video import DEFAULT_RECONNECT_S
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    parser = parser or argparse.ArgumentParser(prog="main.py annotate", description=__doc__.splitlines()[0])
+    defaults = PipelineOptions()
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="video file, stream URL (rtsp://, http://) or camera (index or name); "
+                             "several files or folders annotate each video into the -o folder")
+    parser.add_argument("-o", "--output", required=True,
+                        help="annotated video to write (.mp4); with several inputs, a folder")
+    parser.add_argument("--csv", help="per-face, per-frame results as CSV")
+    parser.add_argument("--json", help="per-frame results as JSON (with the per-person block of --tracks)")
+    parser.add_argument("--tracks", help="per-person results as CSV: one row per track with its age and band")
+    parser.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
+    parser.add_argument("--blur", action="store_true",
+                        help="pixelate every face in the video (labels and charts stay; the CSV is unchanged)")
+    parser.add_argument("--duration", type=float, metavar="S",
+                        help="stop after S seconds of video (for cameras and live streams)")
+    parser.add_argument("--reconnect", type=float, default=DEFAULT_RECONNECT_S, metavar="S",
+                        help="how long a dropped stream is retried before it counts as ended")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="several inputs: files annotated at once, one process each (default: the cores)")
+    parser.add_argument("--ray", metavar="ADDRESS|local",
+                        help="several inputs: run the files as Ray tasks, on a cluster at ADDRESS or here")
+    parser.add_argument("--device", choices=DEVICES, default=defaults.device, help="auto: CUDA when available")
+    parser.add_argument("--detector", choices=DETECTORS, default=defaults.detector,
+                        help="BlazeFace range model (auto for files: full, finds small faces)")
+    parser.add_argument("--tiles", choices=TILES, default=defaults.tiles,
+                        help="also detect on overlapping tiles, for small faces in big frames "
+                             "(auto: frames of 1280 px or more on the long side)")
+    parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="TorchScript C3AE weights")
+    parser.add_argument("--allow-untrained", action="store_true",
+                        help="run without trained weights; the age columns are then left empty")
+    parser.add_argument("--min-score", type=float, default=defaults.min_score,
+                        help=f"detection confidence, {range_text('min_score')}")
+    parser.add_argument("--min-size", type=float, default=defaults.min_size,
+                        help=f"ignore faces smaller than this, in pixels, {range_text('min_size')}")
+    parser.add_argument("--smoothing", type=float, default=defaults.smoothing,
+                        help=f"temporal smoothing of ages, {range_text('smoothing')}")
+    parser.add_argument("--no-bars", action="store_true", help="do not draw the bar charts")
+    parser.add_argument("--verbose", action="store_true", help="show the native libraries' log lines")
+    return parser
+
+
+
+
+# the arguments that name outputs or shape the batch itself; every other one is
+# handed to each file's run as it is
+BATCH_ARGUMENTS = ("inputs", "output", "csv", "json", "tracks", "overwrite", "workers", "ray")
+
+
+@contextlib.contextmanager
+def _native_logs_silenced(verbose: bool) -> Iterator[None]:
+    """TFLite, absl and FFmpeg log to file descriptor 2 behind Python's back. For
+    the run, point it at /dev/null and give Python's own stderr (our messages,
+    the progress bar, a real traceback) a private copy of the terminal."""
+    if verbose:  # and let OpenCV's FFmpeg warn again (c3ae.source.video quiets it; read at the first open)
+        os.environ.update(OPENCV_FFMPEG_LOGLEVEL="24", OPENCV_LOG_LEVEL="INFO")
+        yield
+        return
+    previous = sys.stderr
+    try:
+        python_writes_fd2 = previous.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # e.g. captured by a test runner
+        python_writes_fd2 = False
+    previous.flush()
+    saved = os.dup(2)
+    if python_writes_fd2:
+        sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        if sys.stderr is not previous:
+            sys.stderr.close()
+            sys.stderr = previous
+
+
+def _is_batch(args: argparse.Namespace) -> bool:
+    """Several inputs, a folder in or out, or --ray: one result folder of many files."""
+    return (len(args.inputs) > 1 or Path(args.inputs[0]).is_dir() or Path(args.output).is_dir()
+            or args.output.endswith(("/", os.sep)) or args.ray is not None)
+
+
+def _main_batch(args: argparse.Namespace) -> int:
+    if args.csv or args.json or args.tracks:
+        print("error: with several inputs each one gets OUTDIR/<stem>.mp4, .csv and .tracks.csv; "
+              "leave out --csv, --json and --tracks", file=sys.stderr)
+        return EXIT_ERROR
+    if args.workers is not None and args.workers < 1:
+        print(f"error: --workers must be 1 or more; got {args.workers}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        options_from(args)
+        engine = AgeEngine(args.weights, device="cpu", warmup=False)  # refuse untrained weights before any work
+        if not engine.trained and not args.allow_untrained:
+            raise UntrainedWeights(f"{engine.status}: its ages would be placeholders; pass --allow-untrained "
+                                   f"to annotate with empty age columns")
+        with stop_requests() as stop:
+            settings = {k: v for k, v in vars(args).items() if k not in BATCH_ARGUMENTS}
+            code, rows = annotate_batch(args, settings, stop)
+    except OutputExists as exc:
+        print(f"error: {exc}; pass --overwrite to replace it", file=sys.stderr)
+        return EXIT_ERROR
+    except (*EXPECTED_ERRORS, UntrainedWeights, BatchError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    ok = sum(r["status"] == "ok" for r in rows)
+    frames = sum(int(r.get("frames") or 0) for r in rows)
+    print(f"done: {ok} of {len(rows)} videos, {frames} frames -> {Path(args.output) / 'summary.csv'}")
+    return 128 + stop[0] if stop else code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    with _native_logs_silenced(args.verbose):
+        if _is_batch(args):
+            return _main_batch(args)
+        args.input = args.inputs[0]
+        code, summary, message = annotate_file(args)
+        if summary:
+            note = ""
+            if summary["signal"] is not None:
+                note = f" (stopped by {signal.Signals(summary['signal']).name}: the video holds the frames done)"
+            if summary["gaps"]:
+                note += f" ({summary['gaps']} stream gaps)"
+            if not summary["trained"]:
+                note += " [UNTRAINED model: age columns left empty]"
+            print(f"done: {summary['frames']} frames, {summary['faces']} faces, {summary['fps']:.1f} FPS "
+                  f"-> {Path(summary['output'])}{note}")
+        if message:
+            print(f"error: {message}", file=sys.stderr)
+        return code

@@ -1,0 +1,259 @@
+"""Many videos in one run: `annotate DIR|FILE... -o OUTDIR`.
+
+Each input becomes OUTDIR/<stem>.mp4, <stem>.csv and <stem>.tracks.csv, and
+OUTDIR/summary.csv gets one row per input (skipped and failed ones too), so a
+batch of hundreds of recordings can be checked at a glance. Files run in
+separate processes (`--workers`), or as Ray tasks (`--ray`) on this machine or
+a cluster; either way one file's failure is its row's status, never the end
+of the batch. Each process follows `c3ae.runtime.threads` for its share of the cores
+(one core each: one torch thread), as whole files side by side use the cores
+better than threads inside one small model.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as futures
+import csv
+import multiprocessing
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from c3ae.cli.one_file import EXIT_ERROR, EXIT_OK, EXIT_TRUNCATED, annotate_file
+from c3ae.errors import BatchError
+from c3ae.runtime import threads
+from c3ae.sink.writer import check_outputs
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts",
+                              ".m2ts", ".wmv", ".asf", ".flv", ".3gp", ".ogv", ".mjpeg", ".mjpg", ".y4m"})
+SUMMARY_COLUMNS = ["input", "status", "frames", "faces", "people", "seconds", "fps", "video_seconds", "video",
+                   "csv", "tracks", "message"]
+LOCAL_RAY_CPUS = 2
+RAY_RETRIES = 3  # a file whose worker dies (node lost, out of memory) is run again up to this often
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input and where its results go; `settings` are annotate's arguments."""
+
+    input: str
+    video: str
+    csv: str
+    tracks: str
+    settings: dict
+
+
+def sniff_video(path: Path) -> bool:
+    """True when the first bytes are a video container's signature (MP4/MOV, AVI,
+    Matroska/WebM, MPEG program or transport stream, FLV, ASF, Ogg, Y4M), so
+    a video with a wrong or missing extension is still found."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(400)
+    except OSError:
+        return False
+    return (head[4:8] == b"ftyp" or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+            or head.startswith((b"\x1aE\xdf\xa3", b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3", b"FLV",
+                                b"0&\xb2u\x8ef\xcf\x11", b"OggS", b"YUV4MPEG2"))
+            or (len(head) > 376 and head[0] == head[188] == head[376] == 0x47))
+
+
+def collect_inputs(paths: Iterable[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Videos among `paths` (a folder: its files, not its subfolders), by
+    extension or content, and the (path, reason) of everything skipped."""
+    videos: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    seen: set[Path] = set()  # a file named twice (itself and in its folder) is annotated once
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            candidates = sorted(p for p in path.iterdir() if p.is_file())
+        elif path.is_file():
+            candidates = [path]
+        else:
+            skipped.append((given, "not found"))
+            continue
+        for file in candidates:
+            if file.resolve() in seen:
+                continue
+            seen.add(file.resolve())
+            if file.suffix.lower() in VIDEO_EXTENSIONS or sniff_video(file):
+                videos.append(file)
+            else:
+                skipped.append((str(file), "not a video"))
+    return videos, skipped
+
+
+def plan_jobs(videos: list[Path], outdir: Path, settings: dict) -> list[Job]:
+    """Output names OUTDIR/<stem>.*; a stem taken by an earlier input gets -2, -3..."""
+    jobs, taken = [], set()
+    for video in videos:
+        stem, n = video.stem, 1
+        while stem in taken:
+            n += 1
+            stem = f"{video.stem}-{n}"
+        taken.add(stem)
+        base = outdir / stem
+        jobs.append(Job(str(video), f"{base}.mp4", f"{base}.csv", f"{base}.tracks.csv", settings))
+    return jobs
+
+
+def run_job(job: Job) -> dict:
+    """Annotate one file; a summary row whose status says how it went (never raises
+    for a bad input, so the batch goes on)."""
+    started = time.perf_counter()
+    args = argparse.Namespace(**job.settings, input=job.input, output=job.video, csv=job.csv, json=None,
+                              tracks=job.tracks, overwrite=True, progress=False)
+    try:
+        code, summary, message = annotate_file(args)
+    except Exception as exc:  # noqa: BLE001 - whatever one file does wrong (a decoder error), the batch goes on
+        code, summary, message = EXIT_ERROR, {}, f"{type(exc).__name__}: {exc}"
+    seconds = summary.get("seconds", time.perf_counter() - started)
+    frames = summary.get("frames", 0)
+    status = {0: "ok", 1: "truncated", EXIT_ERROR: "failed"}.get(code, "stopped")
+    return {"input": job.input, "status": status, "frames": frames, "faces": summary.get("faces", 0),
+            "people": summary.get("people", 0), "seconds": f"{seconds:.2f}",
+            "fps": f"{frames / seconds:.2f}" if seconds > 0 else "", "video_seconds":
+            f"{summary['video_seconds']:.2f}" if "video_seconds" in summary else "",
+            "video": job.video if frames else "", "csv": job.csv if frames else "",
+            "tracks": job.tracks if frames else "", "message": message, "code": code}
+
+
+def _lost(job: Job, why: str) -> dict:
+    """The summary row of a file whose worker died before it could say how it went."""
+    return {"input": job.input, "status": "failed", "message": why, "code": EXIT_ERROR}
+
+
+def _apply_threads(cores: int) -> None:
+    """The thread policy of a process that has `cores` of the machine to itself."""
+    threads.apply(threads.plan_for(cores))
+
+
+def _run_job_on_one_core(job: Job) -> dict:
+    """A Ray task: it holds one CPU of its node."""
+    _apply_threads(1)
+    return run_job(job)
+
+
+def run_local(jobs: list[Job], workers: int, done: Callable[[dict], None], stop: list[int]) -> None:
+    """Run `jobs` in `workers` processes (here, when 1), calling `done` with each row;
+    after a stop request nothing new starts and the running files finish their part."""
+    share = max(1, threads.usable_cores() // workers)
+    if workers <= 1:
+        _apply_threads(share)
+        for job in jobs:
+            if stop:
+                break
+            done(run_job(job))
+        return
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch or detector threads
+    broken = []  # a process that dies breaks its pool: the files still in it are run again, one by one
+    with futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_apply_threads,
+                                     initargs=(share,)) as pool:
+        pending = {pool.submit(run_job, job): job for job in jobs}
+        while pending:
+            finished, _ = futures.wait(pending, timeout=0.5, return_when=futures.FIRST_COMPLETED)
+            for future in finished:
+                job = pending.pop(future)
+                if future.cancelled():
+                    continue
+                try:
+                    done(future.result())
+                except futures.process.BrokenProcessPool:
+                    broken.append(job)
+            if stop:
+                for future in pending:
+                    future.cancel()
+    for job in broken:
+        if stop:
+            break
+        with futures.ProcessPoolExecutor(1, mp_context=context, initializer=_apply_threads,
+                                         initargs=(share,)) as alone:
+            try:
+                done(alone.submit(run_job, job).result())
+            except futures.process.BrokenProcessPool:  # alone, so the crash is this file's
+                done(_lost(job, "its worker process died (a crash decoding it?)"))
+
+
+def run_ray(jobs: list[Job], address: str, done: Callable[[dict], None], stop: list[int]) -> None:
+    """Run `jobs` as Ray tasks, one CPU each, retried when their worker is lost.
+    'local' starts a Ray instance here; anything else is a cluster address. The
+    files' paths must be the same on every node (a shared file system)."""
+    import ray
+
+    options = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
+    try:
+        if address == "local":  # on 127.0.0.1, so nothing leaves this machine; workers at normal priority
+            # (Ray's default nice 15 starves them behind any other work, unlike --workers processes)
+            ray.init(num_cpus=LOCAL_RAY_CPUS, _node_ip_address="127.0.0.1",
+                     _system_config={"worker_niceness": 0}, **options)
+        else:
+            ray.init(address=address, **options)
+    except Exception as exc:  # Ray raises several kinds (ConnectionError, RuntimeError, ...)
+        raise BatchError(f"Ray could not start ({address}): {exc}") from exc
+    try:
+        task = ray.remote(num_cpus=1, max_retries=RAY_RETRIES)(_run_job_on_one_core)
+        refs = {task.remote(job): job for job in jobs}
+        pending = list(refs)
+        while pending:
+            finished, pending = ray.wait(pending, num_returns=1, timeout=0.5)
+            for ref in finished:
+                try:
+                    done(ray.get(ref))
+                except ray.exceptions.RayError as exc:  # its workers died more than RAY_RETRIES times
+                    done(_lost(refs[ref], f"lost on Ray: {type(exc).__name__}"))
+            if stop:
+                for ref in pending:
+                    ray.cancel(ref)
+                pending = []
+    finally:
+        ray.shutdown()
+
+
+def write_summary(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, SUMMARY_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def annotate_batch(args: argparse.Namespace, settings: dict, stop: list[int]) -> tuple[int, list[dict]]:
+    """Annotate every video among `args.inputs` into `args.output` (a folder); the
+    exit status (0 all done, 1 one was truncated or stopped, 2 one failed) and the
+    summary rows. Raises BatchError when it cannot start."""
+    outdir = Path(args.output)
+    videos, skipped = collect_inputs(args.inputs)
+    if not videos:
+        raise BatchError("no video among the inputs" + "".join(f"\n  skipped {p}: {why}" for p, why in skipped))
+    outdir.mkdir(parents=True, exist_ok=True)
+    jobs = plan_jobs(videos, outdir, settings)
+    summary = outdir / "summary.csv"
+    check_outputs([summary, *(p for j in jobs for p in (j.video, j.csv, j.tracks))], inputs=videos,
+                  overwrite=args.overwrite)
+    for path, why in skipped:
+        print(f"skipped {path}: {why}", file=sys.stderr)
+    rows: list[dict] = []
+    with tqdm(total=len(jobs), unit="file", desc="annotate", file=sys.stderr) as bar:
+        def done(row: dict) -> None:
+            rows.append(row)
+            bar.update(1)
+            if row["status"] != "ok":
+                tqdm.write(f"{row['status']}: {row['input']}: {row['message']}", file=sys.stderr)
+
+        workers = max(1, min(args.workers or threads.usable_cores(), len(jobs)))
+        if args.ray:
+            run_ray(jobs, args.ray, done, stop)
+        else:
+            run_local(jobs, workers, done, stop)
+    order = {job.input: i for i, job in enumerate(jobs)}
+    rows.sort(key=lambda r: order[r["input"]])
+    missing = [j for j in jobs if j.input not in {r["input"] for r in rows}]
+    rows += [{"input": j.input, "status": "not run", "message": "the batch was stopped first"} for j in missing]
+    write_summary(summary, rows + [{"input": p, "status": "skipped", "message": why} for p, why in skipped])
+    codes = [r.get("code", EXIT_TRUNCATED) for r in rows]
+    code = EXIT_ERROR if EXIT_ERROR in codes else EXIT_OK if all(c == EXIT_OK for c in codes) else EXIT_TRUNCATED
+    return code, rows

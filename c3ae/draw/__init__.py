@@ -1,0 +1,1 @@
+"""Stage 6, what is drawn on a frame: labels, bands and charts (overlay) and face blurring (privacy)."""

@@ -1,0 +1,237 @@
+"""Draw faces onto a frame: `draw_faces(frame, faces) -> frame`.
+
+Each face gets its box, a label with track ID, shown age and band ("#3 29 y
+(25-34)", "#3 ..." until the track has enough frames, "?" when its evidence
+is poor) and a small bar chart of its fused 12-bin distribution.
+
+Layout: labels and charts never cover another face or another label. Faces
+are laid out largest first; each label tries the spots around its box
+(above, below, beside) at full, then smaller text; only when none is free
+does it go inside its own box (whole, smaller, or just the bare age), or is
+left out. Charts are placed after all labels, beside the box or below it,
+full or reduced, and are left out when nothing is free, so a crowd gets
+labels only. Sizes scale with the frame height (legible from 360p to 4K) and
+everything stays inside the frame. With untrained weights no age is shown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from c3ae.faces import Faces
+
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+_PALETTE = np.array([  # BGR, distinguishable on video
+    (86, 180, 233), (230, 159, 0), (0, 158, 115), (240, 228, 66), (213, 94, 0),
+    (204, 121, 167), (0, 114, 178), (120, 200, 120), (255, 140, 180), (180, 180, 255),
+], dtype=np.int32)
+_GREY = np.array((160, 160, 160))
+
+Rect = tuple[int, int, int, int]  # x, y, w, h
+
+
+def track_colour(track_id: int) -> tuple[int, int, int]:
+    c = _PALETTE[int(track_id) % len(_PALETTE)] if track_id >= 0 else np.array((200, 200, 200))
+    return int(c[0]), int(c[1]), int(c[2])
+
+
+def label_text(faces: Faces, i: int, trained: bool = True) -> str:
+    """What the label of face i says (also used by the app's side panel)."""
+    tid = f"#{faces.track_ids[i]} " if faces.track_ids[i] >= 0 else ""
+    if not trained:
+        return f"{tid}age: untrained model"
+    if faces.track_ids[i] < 0:  # not tracked: the frame's own estimate
+        return f"{faces.ages[i]:.0f} y" if np.isfinite(faces.ages[i]) else "face"
+    if not np.isfinite(faces.ages_smoothed[i]):
+        return f"{tid}..."
+    mark = "?" if faces.uncertain[i] else ""
+    low, high = faces.ages_low[i], faces.ages_high[i]
+    band = f" ({low:.0f}-{high:.0f})" if np.isfinite(low) and np.isfinite(high) else ""
+    return f"{tid}{faces.ages_smoothed[i]:.0f} y{mark}{band}"
+
+
+def short_text(faces: Faces, i: int, trained: bool = True) -> str:
+    """The bare age (or "..."), for a label squeezed inside its own box."""
+    if not trained:
+        return "?"
+    age = faces.ages_smoothed[i] if faces.track_ids[i] >= 0 else faces.ages[i]
+    return f"{age:.0f}" if np.isfinite(age) else "..."
+
+
+@dataclass
+class Placement:
+    """Where face i's label (and chart) go; None = left out for lack of room."""
+
+    text: str
+    scale: float
+    label: Rect | None
+    bars: Rect | None = None
+
+
+def _overlaps(rect: Rect, others: np.ndarray) -> bool:
+    if not len(others):
+        return False
+    x, y, w, h = rect
+    return bool(np.any((others[:, 0] < x + w) & (x < others[:, 2]) & (others[:, 1] < y + h) & (y < others[:, 3])))
+
+
+def _text_size(text: str, scale: float, thickness: int) -> tuple[int, int, int]:
+    """(w, h, baseline-to-top) of the label's filled rectangle at this scale."""
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, thickness)
+    pad = max(2, int(3 * scale))
+    return tw + 2 * pad, th + base + 2 * pad, pad + th
+
+
+class _Room:
+    """The frame's free space: face boxes and placed rectangles are taken."""
+
+    def __init__(self, boxes: np.ndarray, frame_w: int, frame_h: int) -> None:
+        self.boxes = boxes  # (N, 4) xyxy
+        self.placed = np.zeros((0, 4))
+        self.fw, self.fh = frame_w, frame_h
+
+    def free_inside(self, rect: Rect, own: int) -> bool:
+        """Clear of every face but face `own` and of every placed rectangle."""
+        return not (_overlaps(rect, self.placed) or _overlaps(rect, self.boxes[:own])
+                    or _overlaps(rect, self.boxes[own + 1:]))
+
+    def first_free(self, rects: list[Rect]) -> Rect | None:
+        """The first of these rectangles that is inside the frame and clear of
+        every face and placed rectangle (checked all at once: crowds are many)."""
+        r = np.array(rects, np.float64)
+        r[:, 2:] += r[:, :2]
+        ok = (r[:, 0] >= 0) & (r[:, 1] >= 0) & (r[:, 2] <= self.fw) & (r[:, 3] <= self.fh)
+        taken = np.vstack([self.boxes, self.placed])
+        if len(taken):
+            ok &= ~np.any((taken[None, :, 0] < r[:, None, 2]) & (r[:, None, 0] < taken[None, :, 2])
+                          & (taken[None, :, 1] < r[:, None, 3]) & (r[:, None, 1] < taken[None, :, 3]), axis=1)
+        hits = np.flatnonzero(ok)
+        return rects[hits[0]] if len(hits) else None
+
+    def take(self, rect: Rect) -> None:
+        x, y, w, h = rect
+        self.placed = np.vstack([self.placed, [x, y, x + w, y + h]])
+
+    def clamp(self, x: float, y: float, w: int, h: int) -> Rect:
+        return int(min(max(x, 0), max(self.fw - w, 0))), int(min(max(y, 0), max(self.fh - h, 0))), w, h
+
+
+def _label_spots(box: np.ndarray, w: int, h: int, gap: int) -> list[tuple[float, float]]:
+    x1, y1, x2, y2 = box
+    return [(x1, y1 - h - gap), (x1, y2 + gap), (x2 - w, y1 - h - gap), (x2 - w, y2 + gap),
+            (x2 + gap, y1), (x1 - w - gap, y1), (x2 + gap, y2 - h), (x1 - w - gap, y2 - h)]
+
+
+def layout(faces: Faces, frame_shape: tuple[int, ...], texts: list[str], shorts: list[str] | None = None, *,
+           bars: bool = True) -> list[Placement]:
+    """Place every face's label and chart without covering other faces or labels;
+    `shorts` are the labels' bare forms for when only their own box has room."""
+    fh, fw = frame_shape[:2]
+    unit = max(fh, 240) / 720.0  # 1.0 at 720p
+    scale = max(0.45, 0.6 * unit)
+    thickness = max(1, int(round(unit)))
+    gap = max(1, int(2 * unit))
+    room = _Room(faces.boxes.astype(np.float64), fw, fh)
+    out = [Placement(t, scale, None) for t in texts]
+    for i in np.argsort(-faces.sizes, kind="stable"):
+        short = shorts[i] if shorts else ""
+        out[i] = _place_label(room, faces.boxes[i], int(i), texts[i], short, scale, thickness, gap)
+    if bars:
+        chart_w = 12 * max(3, int(round(4 * unit))) + 13 * max(1, int(round(unit)))
+        for i in np.argsort(-faces.sizes, kind="stable"):
+            out[i].bars = _place_bars(room, faces.boxes[i], chart_w, unit, gap)
+    return out
+
+
+def _place_label(room: _Room, box: np.ndarray, i: int, text: str, short: str, scale: float, thickness: int,
+                 gap: int) -> Placement:
+    for s in (scale, 0.8 * scale, 0.65 * scale):
+        w, h, _ = _text_size(text, s, thickness)
+        rect = room.first_free([room.clamp(x, y, w, h) for x, y in _label_spots(box, w, h, gap)])
+        if rect is not None:
+            room.take(rect)
+            return Placement(text, s, rect)
+    # inside its own box (a face filling the frame, or boxed in by others):
+    # it covers only its own face; the whole label if it fits, else the bare age
+    x1, y1 = max(box[0], 0), max(box[1], 0)
+    x2, y2 = min(box[2], room.fw), min(box[3], room.fh)
+    for t, s in ((text, scale), (text, 0.65 * scale), (short, 0.65 * scale)):
+        w, h, _ = _text_size(t, s, thickness)
+        rect = (int(x1 + gap), int(y1 + gap), w, h)
+        if t and x2 - x1 >= w + 2 * gap and y2 - y1 >= h + 2 * gap and room.free_inside(rect, i):
+            room.take(rect)
+            return Placement(t, s, rect)
+    return Placement(text, scale, None)
+
+
+def _place_bars(room: _Room, box: np.ndarray, chart_w: int, unit: float, gap: int) -> Rect | None:
+    x1, y1, x2, y2 = box
+    full_h = int(max(24 * unit, min(0.6 * (y2 - y1), 60 * unit)))
+    for w, h in ((chart_w, full_h), (int(chart_w * 0.6), int(max(16 * unit, full_h * 0.6)))):
+        spots = ((x2 + gap, y1), (x1 - w - gap, y1), (x2 + gap, y2 - h), (x1 - w - gap, y2 - h),
+                 (x1, y2 + gap), (x2 - w, y2 + gap))
+        rect = room.first_free([room.clamp(x, y, w, h) for x, y in spots])
+        if rect is not None:
+            room.take(rect)
+            return rect
+    return None
+
+
+def _draw_label(frame: np.ndarray, p: Placement, colour, thickness: int) -> None:
+    x, y, w, h = p.label
+    _, _, baseline_y = _text_size(p.text, p.scale, thickness)
+    pad = max(2, int(3 * p.scale))
+    cv2.rectangle(frame, (x, y), (x + w - 1, y + h - 1), colour, cv2.FILLED)
+    cv2.putText(frame, p.text, (x + pad, y + baseline_y), FONT, p.scale, (20, 20, 20), thickness, cv2.LINE_AA)
+
+
+def _draw_bars(frame: np.ndarray, dist: np.ndarray, rect: Rect, colour, unit: float) -> None:
+    x, y, w, h = rect
+    gap = max(1, int(round(unit)))
+    bar_w = max(1, (w - 13 * gap) // 12)
+    roi = frame[y:y + h, x:x + w]
+    roi[:] = (roi * 0.45).astype(np.uint8)  # darkened backdrop keeps bars readable on any scene
+    peak = float(np.nanmax(dist)) if np.isfinite(dist).any() else 1.0
+    for k, p in enumerate(np.nan_to_num(dist)):
+        bh = int(round((h - 2 * gap) * p / max(peak, 1e-6)))
+        bx = x + gap + k * (bar_w + gap)
+        cv2.rectangle(frame, (bx, y + h - gap - bh), (bx + bar_w - 1, y + h - gap), colour, cv2.FILLED)
+
+
+def draw_faces(frame: np.ndarray, faces: Faces, *, trained: bool = True, show_bars: bool = True) -> np.ndarray:
+    """Draw every face onto `frame` in place and return it."""
+    fh, fw = frame.shape[:2]
+    unit = max(fh, 240) / 720.0
+    thickness = max(1, int(round(2 * unit)))
+    texts = [label_text(faces, i, trained) for i in range(len(faces))]
+    shorts = [short_text(faces, i, trained) for i in range(len(faces))]
+    places = layout(faces, frame.shape, texts, shorts, bars=show_bars and trained)
+    for i, p in enumerate(places):
+        box = faces.boxes[i]
+        colour = track_colour(faces.track_ids[i])
+        if faces.uncertain[i]:  # poor evidence: a washed-out colour
+            colour = tuple(int(c) for c in (np.array(colour) + _GREY) // 2)
+        p1 = (int(np.clip(box[0], 0, fw - 1)), int(np.clip(box[1], 0, fh - 1)))
+        p2 = (int(np.clip(box[2], 0, fw - 1)), int(np.clip(box[3], 0, fh - 1)))
+        cv2.rectangle(frame, p1, p2, colour, thickness if faces.missed[i] == 0 else 1, cv2.LINE_AA)
+        if p.label is not None:
+            _draw_label(frame, p, colour, max(1, int(round(unit))))
+        dist = faces.dists_smoothed[i] if np.isfinite(faces.dists_smoothed[i]).all() else faces.dists[i]
+        if p.bars is not None and np.isfinite(dist).all():
+            _draw_bars(frame, dist, p.bars, colour, unit)
+    return frame
+
+
+def banner(frame: np.ndarray, text: str) -> np.ndarray:
+    """A warning strip across the top of the frame (e.g. untrained weights)."""
+    fh, fw = frame.shape[:2]
+    unit = max(fh, 240) / 720.0
+    scale, thickness = max(0.45, 0.6 * unit), max(1, int(round(unit)))
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, thickness)
+    h = min(fh, th + base + int(12 * unit))
+    frame[:h] = (frame[:h] * 0.3 + np.array((0, 0, 160)) * 0.7).astype(np.uint8)
+    cv2.putText(frame, text, (max(2, (fw - tw) // 2), min(h - base - 2, th + int(6 * unit))), FONT, scale,
+                (255, 255, 255), thickness, cv2.LINE_AA)
+    return frame

@@ -1,0 +1,1 @@
+"""How the chain runs on this machine: thread policy, overlapped stages, repository paths."""

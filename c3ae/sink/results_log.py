@@ -1,0 +1,127 @@
+"""Per-frame face results as CSV (one row per face per frame) or JSON, and the
+per-person table (one row per track).
+
+Shared by headless annotation and by the app's recorder, so both write the
+same columns. A track carried through a missed detection (a hand over the
+face) keeps its rows, with `detected` 0, its predicted box, the track's age
+and band, and empty per-frame columns (score, age, p*, quality), so a person
+does not vanish from the table for those frames.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from c3ae.engine.twopoint import BINS
+from c3ae.faces import Faces
+
+if TYPE_CHECKING:
+    from c3ae.track.tracker import TrackSummary
+
+PROB_COLUMNS = [f"p{int(b)}" for b in BINS]
+COLUMNS = ["frame", "time_s", "track_id", "detected", "x", "y", "w", "h", "score", "age", "age_smoothed",
+           "age_low", "age_high", "quality", "uncertain", *PROB_COLUMNS, "trained"]
+TRACK_COLUMNS = ["track_id", "first_frame", "last_frame", "frames", "seconds", "age", "age_low", "age_high",
+                 "quality"]
+_AGE_COLUMNS = ["age", "age_smoothed", "age_low", "age_high", *PROB_COLUMNS]
+
+
+def _num(value: float, digits: int) -> float | str:
+    """Rounded, or "" for NaN (not known this frame), which CSV and JSON both keep."""
+    return round(float(value), digits) if np.isfinite(value) else ""
+
+
+def face_rows(frame_index: int, time_s: float, faces: Faces, trained: bool) -> list[dict]:
+    rows = []
+    for i in range(len(faces)):
+        x1, y1, x2, y2 = (float(v) for v in faces.boxes[i])
+        detected = bool(faces.missed[i] == 0)
+        row = {"frame": frame_index, "time_s": round(time_s, 4), "track_id": int(faces.track_ids[i]),
+               "detected": int(detected), "x": round(x1, 1), "y": round(y1, 1), "w": round(x2 - x1, 1),
+               "h": round(y2 - y1, 1), "score": round(float(faces.scores[i]), 4) if detected else "",
+               "age": _num(faces.ages[i], 2), "age_smoothed": _num(faces.ages_smoothed[i], 2),
+               "age_low": _num(faces.ages_low[i], 2), "age_high": _num(faces.ages_high[i], 2),
+               "quality": _num(faces.quality[i], 3), "uncertain": int(faces.uncertain[i]), "trained": int(trained)}
+        row.update({c: _num(p, 5) for c, p in zip(PROB_COLUMNS, faces.dists[i])})
+        if not trained:  # an untrained model's numbers are not ages: leave them out
+            row.update(dict.fromkeys(_AGE_COLUMNS, ""))
+        rows.append(row)
+    return rows
+
+
+def track_rows(summaries: list[TrackSummary], fps: float, trained: bool = True) -> list[dict]:
+    """The per-person table: one row per track (see `FaceTracker.summaries`)."""
+    rows = []
+    for s in summaries:
+        ages = [_num(v, 2) if trained else "" for v in (s.age, s.age_low, s.age_high)]
+        rows.append(dict(zip(TRACK_COLUMNS, [s.track_id, s.first_frame, s.last_frame, s.frames,
+                                             round(s.seconds(fps), 3), *ages, _num(s.quality, 3)])))
+    return rows
+
+
+def write_tracks_csv(path: str | Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=TRACK_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def add_tracks_to_json(path: str | Path, rows: list[dict]) -> None:
+    """Give a finished per-frame JSON file its per-person block ("track_columns", "tracks");
+    the tracks are only known once the last frame is in."""
+    path = Path(path)
+    data = json.loads(path.read_text())
+    data.update(track_columns=TRACK_COLUMNS, tracks=rows)
+    path.write_text(json.dumps(data))
+
+
+class ResultsLog:
+    """Rows to CSV, written on `flush()` (the sink flushes once the video holds
+    their frames, so the two agree after a crash), and optionally collected for
+    a JSON file at close. Creates no folder: the caller has checked the paths."""
+
+    def __init__(self, csv_path: str | Path | None = None, json_path: str | Path | None = None) -> None:
+        self.csv_path = Path(csv_path) if csv_path else None
+        self.json_path = Path(json_path) if json_path else None
+        self._file = None
+        self._writer = None
+        self._frames: list[dict] = []
+        self._pending: list[dict] = []
+        if self.csv_path:
+            self._file = open(self.csv_path, "w", newline="")
+            self._writer = csv.DictWriter(self._file, fieldnames=COLUMNS)
+            self._writer.writeheader()
+
+    def add(self, frame_index: int, time_s: float, faces: Faces, trained: bool) -> None:
+        """Queue one frame's rows for the CSV (written by the next `flush`)."""
+        rows = face_rows(frame_index, time_s, faces, trained)
+        if self._writer is not None:
+            self._pending.extend(rows)
+        if self.json_path:
+            self._frames.append({"frame": frame_index, "time_s": round(time_s, 4), "faces": rows})
+
+    def flush(self) -> None:
+        """Write the queued rows and push them to the OS, where a crash cannot lose them."""
+        if self._writer is not None:
+            self._writer.writerows(self._pending)
+            self._file.flush()
+        self._pending.clear()
+
+    def discard_pending(self) -> None:
+        """Drop the queued rows (their frames never reached the video)."""
+        self._pending.clear()
+
+    def close(self) -> None:
+        if self._file is not None:
+            try:
+                self.flush()
+            finally:
+                self._file.close()
+                self._file = None
+        if self.json_path:
+            self.json_path.write_text(json.dumps({"columns": COLUMNS, "frames": self._frames}))
+            self.json_path = None

@@ -1,0 +1,117 @@
+"""How much one detection of a face can be trusted for its age, and what it looks like.
+
+`face_quality` multiplies five factors in [0, 1], each of which stands for a
+reason the age model is known to be less reliable:
+
+* detector score - low scores are partial, turned or badly lit faces;
+* size - below ~48 px the inner 0.8 crop is upsampled and wrinkles are gone;
+* sharpness - variance of the Laplacian of the 64 px inner crop (motion blur,
+  defocus); read from the crop so that it means the same at any resolution;
+* pose - the nose's offset from the eyes' midpoint, in eye distances, grows as
+  the head turns (yaw), and the eye-ear spans become lopsided;
+* border - a box cut by the frame edge holds only part of the face.
+
+The tracker weighs each frame's distribution by quality squared, so a poor
+frame counts little, and marks a track `uncertain` while its recent evidence
+is poor. `appearance` is a small hue-saturation histogram of the face crop
+with hair, cheap enough for every face of every frame, used by the tracker to
+keep two neighbours from swapping identities.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from c3ae.faces import Faces
+
+UNCERTAIN_BELOW = 0.3  # track quality under this: the age is shown as uncertain
+SHARP_LAPLACIAN_VAR = 120.0  # of the 64 px inner crop: sharp dataset faces give 240-650
+_RIGHT_EYE, _LEFT_EYE, _NOSE, _RIGHT_EAR, _LEFT_EAR = 0, 1, 2, 4, 5
+_HIST_BINS = (8, 4)  # hue x saturation
+
+
+def _ramp(x: np.ndarray, lo: float, hi: float, floor: float = 0.05) -> np.ndarray:
+    """0 -> `floor` below lo, linear to 1 at hi: a factor, never a hard cut."""
+    return np.clip((np.asarray(x, np.float64) - lo) / (hi - lo), floor, 1.0)
+
+
+def pose_factor(faces: Faces) -> np.ndarray:
+    """1 for a frontal face, falling to 0.05 towards profile, from the keypoints."""
+    kp = faces.keypoints.astype(np.float64)
+    eyes = kp[:, _LEFT_EYE] - kp[:, _RIGHT_EYE]
+    eye_dist = np.maximum(np.linalg.norm(eyes, axis=1), 1e-6)
+    axis = eyes / eye_dist[:, None]  # along the eyes, so head roll does not count
+    mid = (kp[:, _LEFT_EYE] + kp[:, _RIGHT_EYE]) / 2
+    nose_offset = np.abs(np.sum((kp[:, _NOSE] - mid) * axis, axis=1)) / eye_dist
+    right_span = np.abs(np.sum((kp[:, _RIGHT_EYE] - kp[:, _RIGHT_EAR]) * axis, axis=1))
+    left_span = np.abs(np.sum((kp[:, _LEFT_EAR] - kp[:, _LEFT_EYE]) * axis, axis=1))
+    lopsided = np.abs(right_span - left_span) / np.maximum(right_span + left_span, 1e-6)
+    yaw = np.maximum(nose_offset / 0.5, lopsided)  # both ~0 frontal, ~1 near profile
+    return np.nan_to_num(1.0 - _ramp(yaw, 0.25, 0.8, floor=0.0), nan=0.5).clip(0.05, 1.0)
+
+
+def border_factor(faces: Faces, frame_shape: tuple[int, ...]) -> np.ndarray:
+    """Fraction of the box inside the frame, squared: a half face counts a quarter."""
+    h, w = frame_shape[:2]
+    b = faces.boxes.astype(np.float64)
+    area = np.maximum((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]), 1e-6)
+    inside = (np.clip(np.minimum(b[:, 2], w) - np.maximum(b[:, 0], 0), 0, None)
+              * np.clip(np.minimum(b[:, 3], h) - np.maximum(b[:, 1], 0), 0, None))
+    return np.clip(inside / area, 0.05, 1.0) ** 2
+
+
+def sharpness(crops: torch.Tensor) -> np.ndarray:
+    """Variance of the Laplacian of each face's inner crop (crops: N, K, 3, S, S uint8)."""
+    out = np.empty(len(crops))
+    for i, crop in enumerate(_images(crops, 0)):
+        out[i] = cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_32F).var()
+    return out
+
+
+def _images(crops: torch.Tensor, k: int) -> np.ndarray:
+    """Crop k of every face as (N, S, S, 3) contiguous BGR images, in one copy."""
+    return np.ascontiguousarray(crops[:, k].numpy().transpose(0, 2, 3, 1))
+
+
+def face_quality(faces: Faces, frame_shape: tuple[int, ...] | None = None,
+                 crops: torch.Tensor | None = None) -> np.ndarray:
+    """(N,) quality in [0, 1]; factors whose input is missing count as 1."""
+    q = _ramp(faces.scores, 0.3, 0.75) * _ramp(faces.sizes, 16.0, 48.0) * pose_factor(faces)
+    if frame_shape is not None:
+        q = q * border_factor(faces, frame_shape)
+    if crops is not None and len(crops) == len(faces):
+        q = q * _ramp(sharpness(crops), 0.15 * SHARP_LAPLACIAN_VAR, SHARP_LAPLACIAN_VAR)
+    return q.astype(np.float32)
+
+
+def appearance(crops: torch.Tensor) -> np.ndarray:
+    """(N, 32) L1-normalised hue-saturation histograms of the face-with-hair crop.
+
+    The crop is first stretched to full brightness, and hue/saturation ignore
+    brightness, so a fade or an exposure change leaves the histogram alone;
+    dark and grey pixels, whose hue is noise, are left out. A crop with too
+    few usable pixels gets an all-zero row: "unknown", never a mismatch."""
+    out = np.zeros((len(crops), _HIST_BINS[0] * _HIST_BINS[1]), np.float32)
+    if not len(crops):
+        return out
+    for i, bgr in enumerate(_images(crops, min(1, crops.shape[1] - 1))):
+        peak = float(cv2.resize(bgr, (8, 8), interpolation=cv2.INTER_AREA).max())  # bright, but not one pixel
+        if peak < 12:  # black: nothing to compare
+            continue
+        bgr = cv2.convertScaleAbs(bgr, alpha=255.0 / peak)
+        hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+        mask = cv2.inRange(hsv, (0, 20, 40), (180, 255, 255))
+        if cv2.countNonZero(mask) < mask.size // 5:
+            continue
+        hist = cv2.calcHist([hsv], [0, 1], mask, list(_HIST_BINS), [0, 180, 0, 256]).ravel()
+        out[i] = hist / hist.sum()
+    return out
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Histogram intersection between every row of a (M, D) and b (N, D): 1 =
+    same colours; 1 as well where either row is unknown (all zero)."""
+    inter = np.minimum(a[:, None, :], b[None, :, :]).sum(axis=2)
+    unknown = (a.sum(axis=1)[:, None] <= 0) | (b.sum(axis=1)[None, :] <= 0)
+    return np.where(unknown, 1.0, inter)

@@ -1,0 +1,390 @@
+"""One person, one track: identity of faces across frames, and their fused age.
+
+Per frame (`FaceTracker.update`):
+
+1. Shot cuts (`c3ae.track.cuts`, from the frame's pixels) end every track, so no
+   detection is ever matched to a person from before the cut. The ended
+   tracks are kept for one frame: if the "cut" was a camera flash, they
+   continue and the flash frame's new tracks are dropped.
+2. Each track's box is predicted by a constant-velocity Kalman filter on
+   centre and size (ByteTrack's noise model: proportional to the box size).
+3. Two-stage association, after ByteTrack: confident detections (score >=
+   `high_score`) are matched first, to every track, on IoU with a centroid
+   fallback for fast moves and for tracks that coasted through a miss; then
+   the tracks still unmatched that were seen last frame take the weak
+   detections (a half-covered face) on IoU alone. A cheap appearance check
+   (hue-saturation histogram of the face crop) scales every match and vetoes
+   clearly different people, so two crossing faces do not swap.
+4. Unmatched confident detections start tracks; a track lives on through up to
+   `max_missed` frames without a detection (a hand, a microphone) and is shown
+   as carried (`missed` > 0) once it has been seen `confirm_hits` times, until
+   its predicted box has mostly left the frame.
+5. Each track fuses its age with `c3ae.track.fusion.AgeFusion` (quality-weighted,
+   band, hysteresis); `summaries()` gives one row per person.
+
+For seeking in files, `snapshot()`/`restore()` copy the whole state (cut
+detector included), and `StateHistory` keeps one snapshot per frame index, so
+stepping back replays from exactly the state of the first pass.
+"""
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from c3ae.faces import Faces
+from c3ae.track.cuts import ShotCutDetector
+from c3ae.track.fusion import AgeFusion
+from c3ae.track.quality import appearance, face_quality, similarity
+
+_STD_POS, _STD_VEL = 1 / 20, 1 / 160  # ByteTrack's Kalman noise, per box size
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU between every box of a (M, 4) and b (N, 4), xyxy."""
+    tl = np.maximum(a[:, None, :2], b[None, :, :2])
+    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
+    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
+    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def _outside(box: np.ndarray, frame_shape: tuple[int, ...]) -> bool:
+    """Whether more than half of the box lies outside the frame (a face that walked out)."""
+    h, w = frame_shape[:2]
+    inside = max(0.0, min(box[2], w) - max(box[0], 0)) * max(0.0, min(box[3], h) - max(box[1], 0))
+    return inside < 0.5 * max(float((box[2] - box[0]) * (box[3] - box[1])), 1e-6)
+
+
+class _Kalman:
+    """Constant velocity on (cx, cy, w, h); noise scales with the box, so a
+    big close-up and a small face in a crowd are filtered alike."""
+
+    _F = np.eye(8) + np.eye(8, k=4)
+    _H = np.eye(4, 8)
+
+    def __init__(self, box: np.ndarray) -> None:
+        z = self._measure(box)
+        self.x = np.concatenate([z, np.zeros(4)])
+        wh = np.tile(z[2:], 2)
+        self.P = np.diag(np.concatenate([2 * _STD_POS * wh, 10 * _STD_VEL * wh]) ** 2)
+
+    @staticmethod
+    def _measure(box: np.ndarray) -> np.ndarray:
+        b = np.asarray(box, np.float64)
+        return np.concatenate([(b[:2] + b[2:]) / 2, np.maximum(b[2:] - b[:2], 1.0)])
+
+    @property
+    def box(self) -> np.ndarray:
+        c, half = self.x[:2], np.maximum(self.x[2:4], 1.0) / 2
+        return np.concatenate([c - half, c + half]).astype(np.float32)
+
+    def predict(self, coasting: bool) -> None:
+        if coasting:  # unseen: keep drifting along, but stop growing or shrinking
+            self.x[6:] = 0.0
+        wh = np.tile(self.x[2:4], 2)
+        q = np.concatenate([_STD_POS * wh, _STD_VEL * wh]) ** 2
+        self.x = self._F @ self.x
+        self.P = self._F @ self.P @ self._F.T
+        self.P[np.diag_indices(8)] += q
+
+    def update(self, box: np.ndarray) -> None:
+        z = self._measure(box)
+        s = self.P[:4, :4] + np.diag((_STD_POS * np.tile(self.x[2:4], 2)) ** 2)  # H P H' + R
+        k = np.linalg.solve(s, self.P[:4]).T  # P H' S^-1 (H picks the first four rows)
+        self.x = self.x + k @ (z - self.x[:4])
+        self.P = self.P - k @ s @ k.T
+
+
+@dataclass(frozen=True)
+class TrackSummary:
+    """One person (track) over its whole life, for the per-person table."""
+
+    track_id: int
+    first_frame: int
+    last_frame: int  # last frame it was detected in
+    frames: int  # frames it was detected in
+    age: float
+    age_low: float
+    age_high: float
+    quality: float  # mean detection quality
+
+    def seconds(self, fps: float) -> float:
+        return (self.last_frame - self.first_frame + 1) / fps
+
+
+@dataclass
+class _Track:
+    track_id: int
+    kalman: _Kalman
+    keypoints: np.ndarray  # relative to the box centre, so a carried track's move them along
+    score: float
+    fusion: AgeFusion
+    first_frame: int
+    last_frame: int
+    look: np.ndarray | None = None
+    hits: int = 0
+    missed: int = 0
+
+    def summary(self) -> TrackSummary:
+        age, low, high, quality = self.fusion.whole_track()
+        return TrackSummary(self.track_id, self.first_frame, self.last_frame, self.hits, age, low, high, quality)
+
+
+@dataclass(frozen=True)
+class TrackerState:
+    """An opaque, self-contained copy of a tracker's state (see `FaceTracker.snapshot`)."""
+
+    tracks: list
+    finished: list
+    next_id: int
+    frame_index: int
+    cuts: ShotCutDetector
+    cut: bool
+    held: tuple | None
+
+
+class FaceTracker:
+    """`update(faces, frame, crops)` -> the detected faces with track IDs, fused
+    ages and bands, plus the confirmed tracks carried through a miss (`missed` > 0).
+
+    `smoothing` is the fusion's per-frame decay (0 = the last frame only);
+    `high_score` the detector score a face needs to start or re-find a track.
+    """
+
+    def __init__(self, *, max_missed: int = 15, smoothing: float = 0.85, high_score: float = 0.5,
+                 min_frames: int = 5, confirm_hits: int = 3, iou_threshold: float = 0.2,
+                 min_appearance: float = 0.4, detect_cuts: bool = True) -> None:
+        self.max_missed = max_missed
+        self.high_score = high_score
+        self.min_frames = min_frames
+        self.confirm_hits = confirm_hits
+        self.iou_threshold = iou_threshold
+        self.min_appearance = min_appearance
+        self.detect_cuts = detect_cuts
+        self._smoothing = smoothing
+        self.reset()
+
+    @property
+    def smoothing(self) -> float:
+        return self._smoothing
+
+    @smoothing.setter
+    def smoothing(self, value: float) -> None:
+        self._smoothing = float(value)
+        for track in self._tracks:
+            track.fusion.decay = self._smoothing
+
+    def reset(self) -> None:
+        """Forget everything (a new source)."""
+        self._tracks: list[_Track] = []
+        self._finished: list[TrackSummary] = []
+        self._next_id = 1
+        self.frame_index = -1
+        self.cuts = ShotCutDetector()
+        self.cut = False  # whether the last frame started a new shot
+        self._held: tuple[list[_Track], int] | None = None  # tracks ended by the last frame's cut
+
+    # state for seeking -------------------------------------------------------
+    def snapshot(self) -> TrackerState:
+        """A copy of the whole state after the last `update` (about 2 kB per live track)."""
+        return TrackerState(copy.deepcopy(self._tracks), list(self._finished), self._next_id,
+                            self.frame_index, copy.deepcopy(self.cuts), self.cut, copy.deepcopy(self._held))
+
+    def restore(self, state: TrackerState) -> None:
+        """Continue exactly as after the frame `state` was taken at (it stays reusable)."""
+        self._tracks = copy.deepcopy(state.tracks)
+        self._finished = list(state.finished)
+        self._next_id, self.frame_index, self.cut = state.next_id, state.frame_index, state.cut
+        self.cuts = copy.deepcopy(state.cuts)
+        self._held = copy.deepcopy(state.held)
+        self.smoothing = self._smoothing
+
+    def summaries(self) -> list[TrackSummary]:
+        """One row per person seen so far: ended and live tracks that got an age (>= `min_frames`)."""
+        live = [t.summary() for t in self._tracks if t.hits >= self.min_frames]
+        return sorted(self._finished + live, key=lambda s: s.track_id)
+
+    # -------------------------------------------------------------------------
+    def update(self, faces: Faces, frame: np.ndarray | None = None, crops: torch.Tensor | None = None,
+               frame_index: int | None = None) -> Faces:
+        """Track one frame's detections. `frame` enables cut detection and the
+        border factor, `crops` (from `face_crops`) sharpness and appearance."""
+        self.frame_index = self.frame_index + 1 if frame_index is None else frame_index
+        self.cut = bool(frame is not None and self.detect_cuts and self.cuts.update(frame))
+        held, self._held = self._held, None
+        if self.cut:
+            self._held = (self._tracks, len(self._finished))
+            self._end(list(range(len(self._tracks))))
+        elif held is not None and self.cuts.flash:  # it was a flash: the old shot goes on
+            self._tracks, finished = held
+            del self._finished[finished:]
+            for track in self._tracks:  # they missed the flash frame
+                track.kalman.predict(coasting=True)
+                track.missed += 1
+        for track in self._tracks:
+            track.kalman.predict(coasting=track.missed > 0)
+        quality = face_quality(faces, None if frame is None else frame.shape, crops)
+        looks = appearance(crops) if crops is not None and len(crops) == len(faces) and len(faces) else None
+
+        strong = np.flatnonzero(faces.scores >= self.high_score)
+        weak = np.flatnonzero(faces.scores < self.high_score)
+        all_tracks = list(range(len(self._tracks)))
+        pairs = self._associate(all_tracks, strong, faces, looks, fallback=True)
+        taken = {t for t, _ in pairs}
+        seen = [t for t in all_tracks if self._tracks[t].missed == 0 and t not in taken]
+        pairs += self._associate(seen, weak, faces, looks, fallback=False)
+
+        det_track = {d: t for t, d in pairs}
+        for t, d in pairs:
+            self._observe(self._tracks[t], faces, d, quality[d], looks)
+        new_index = {}
+        for d in strong:
+            if d not in det_track:
+                new_index[d] = len(self._tracks)
+                self._tracks.append(self._new_track(faces, d))
+                self._observe(self._tracks[-1], faces, d, quality[d], looks)
+        det_track.update(new_index)
+
+        matched = set(det_track.values())
+        gone = []
+        for t, track in enumerate(self._tracks):
+            if t in matched:
+                continue
+            track.missed += 1
+            if (track.missed > self.max_missed or track.hits < self.confirm_hits
+                    or (frame is not None and _outside(track.kalman.box, frame.shape))):
+                gone.append(t)
+        kept = sorted(det_track)  # detections with a track, in detection order
+        order = [det_track[d] for d in kept]
+        carried = [t for t in range(len(self._tracks)) if t not in matched and t not in gone]
+        out = Faces.concatenate([self._as_faces(faces[np.array(kept, int)], order, quality[kept]),
+                                 self._as_faces(None, carried, None)])
+        self._end(gone)
+        return out
+
+    def _associate(self, tracks: list[int], dets: np.ndarray, faces: Faces, looks: np.ndarray | None,
+                   fallback: bool) -> list[tuple[int, int]]:
+        """Greedy best-first matching of tracks to detections; (track, det) index pairs."""
+        if not tracks or not len(dets):
+            return []
+        predicted = np.stack([self._tracks[t].kalman.box for t in tracks]).astype(np.float64)
+        boxes = faces.boxes[dets].astype(np.float64)
+        iou = iou_matrix(predicted, boxes)
+        sim = np.where(iou >= self.iou_threshold, 1.0 + iou, 0.0)
+        # appearance: 1 where either side is unknown (no crops, a crop too dark)
+        looked = np.ones_like(sim)
+        if looks is not None:
+            track_looks = np.stack([self._tracks[t].look if self._tracks[t].look is not None
+                                    else np.zeros(looks.shape[1], np.float32) for t in tracks])
+            looked = similarity(track_looks, looks[dets])
+            known = (track_looks.sum(axis=1)[:, None] > 0) & (looks[dets].sum(axis=1)[None, :] > 0)
+        else:
+            known = np.zeros(sim.shape, bool)
+        if fallback:  # a fast move or a coasted prediction can leave little overlap
+            size = np.sqrt(np.prod(np.clip(predicted[:, 2:] - predicted[:, :2], 1, None), axis=1))
+            ratio = faces.sizes[dets][None, :] / size[:, None]
+            centre = np.linalg.norm((predicted[:, None, :2] + predicted[:, None, 2:]) / 2
+                                    - (boxes[None, :, :2] + boxes[None, :, 2:]) / 2, axis=2) / size[:, None]
+            missed = np.array([self._tracks[t].missed for t in tracks])[:, None]
+            reach = 1.0 + 0.1 * np.minimum(missed, 10)  # a longer coast, a wider search
+            # a coasted track re-found off its prediction must also look the same
+            near = (centre < reach) & (ratio > 0.67) & (ratio < 1.5) & ((missed == 0) | known)
+            sim = np.where(sim > 0, sim, np.where(near, 0.99 * (1.0 - centre / reach), 0.0))
+        sim = np.where(looked >= self.min_appearance, sim * (0.4 + 0.6 * looked), 0.0)
+        pairs = []
+        while sim.size:
+            i, j = np.unravel_index(np.argmax(sim), sim.shape)
+            if sim[i, j] <= 0:
+                break
+            pairs.append((tracks[i], int(dets[j])))
+            sim[i, :] = 0
+            sim[:, j] = 0
+        return pairs
+
+    def _new_track(self, faces: Faces, d: int) -> _Track:
+        track = _Track(self._next_id, _Kalman(faces.boxes[d]), np.zeros((6, 2), np.float32), float(faces.scores[d]),
+                       AgeFusion(decay=self._smoothing, min_frames=self.min_frames),
+                       self.frame_index, self.frame_index)
+        self._next_id += 1
+        return track
+
+    def _observe(self, track: _Track, faces: Faces, d: int, quality: float, looks: np.ndarray | None) -> None:
+        if track.hits:  # a new track's filter already starts at this box
+            track.kalman.update(faces.boxes[d])
+        box = faces.boxes[d]
+        track.keypoints = faces.keypoints[d] - (box[:2] + box[2:]) / 2
+        track.score, track.missed, track.last_frame = float(faces.scores[d]), 0, self.frame_index
+        track.hits += 1
+        track.fusion.add(faces.dists[d], quality)
+        if looks is not None and looks[d].sum() > 0:  # slowly follows lighting changes
+            look = looks[d]
+            track.look = look if track.look is None else 0.8 * track.look + 0.2 * look
+
+    def _end(self, indices: list[int]) -> None:
+        """Drop these tracks, keeping the summary of each that got an age."""
+        for t in indices:
+            if self._tracks[t].hits >= self.min_frames:
+                self._finished.append(self._tracks[t].summary())
+        drop = set(indices)
+        self._tracks = [t for i, t in enumerate(self._tracks) if i not in drop]
+
+    def _as_faces(self, detected: Faces | None, indices: list[int], quality: np.ndarray | None) -> Faces:
+        """Faces for these tracks: the detections themselves, or carried boxes when `detected` is None."""
+        if not indices:
+            return Faces.empty()
+        tracks = [self._tracks[t] for t in indices]
+        fused = {
+            "track_ids": np.array([t.track_id for t in tracks], np.int64),
+            "ages_smoothed": np.array([t.fusion.shown for t in tracks], np.float32),
+            "ages_low": np.array([t.fusion.low for t in tracks], np.float32),
+            "ages_high": np.array([t.fusion.high for t in tracks], np.float32),
+            "dists_smoothed": np.stack([t.fusion.dist for t in tracks]).astype(np.float32),
+            "uncertain": np.array([t.fusion.uncertain for t in tracks], bool),
+        }
+        if detected is not None:
+            return detected.replace(quality=np.asarray(quality, np.float32), **fused)
+        boxes = np.stack([t.kalman.box for t in tracks])
+        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+        return Faces(boxes=boxes, keypoints=np.stack([t.keypoints for t in tracks]) + centres[:, None],
+                     scores=np.array([t.score for t in tracks]),
+                     missed=np.array([t.missed for t in tracks], np.int32), **fused)
+
+
+@dataclass
+class StateHistory:
+    """Tracker snapshots by frame index; the oldest are dropped once they hold
+    more than `budget` track states (about 3 kB each: the default keeps ~120 MB,
+    e.g. 20 minutes at 25 fps of two faces, or 3 minutes of ten).
+
+    Lets a file player step or seek back and continue from exactly the state
+    the first pass had after the previous frame (see `FramePipeline.process`)."""
+
+    budget: int = 40_000
+    _states: OrderedDict = field(default_factory=OrderedDict)
+    _held: int = 0  # track states (plus one per frame) in _states
+
+    @staticmethod
+    def _size(state: TrackerState) -> int:
+        return len(state.tracks) + 1
+
+    def put(self, frame_index: int, state: TrackerState) -> None:
+        old = self._states.pop(frame_index, None)
+        if old is not None:
+            self._held -= self._size(old)
+        self._states[frame_index] = state
+        self._held += self._size(state)
+        while self._held > self.budget and len(self._states) > 1:
+            self._held -= self._size(self._states.popitem(last=False)[1])
+
+    def get(self, frame_index: int) -> TrackerState | None:
+        return self._states.get(frame_index)
+
+    def clear(self) -> None:
+        self._states.clear()
+        self._held = 0
