@@ -83,3 +83,45 @@ def test_group_loss_does_not_pull_an_inside_prediction_to_the_middle():
     pred.grad = None
     cascade_loss(pred, dist, torch.tensor([15.0]), alpha=0.0)[0].backward()
     assert float(pred.grad) < 0
+
+
+def test_distill_loss_mixes_label_and_teacher():
+    from c3ae.training.distill import distill_loss
+
+    low = torch.tensor([30.0, 10.0])
+    high = torch.tensor([30.0, 20.0])  # an exact age and a group [10, 20)
+    t_dist = two_point(torch.tensor([34.0, 15.0]))
+    t_age = torch.tensor([34.0, 15.0])
+    age = torch.tensor([34.0, 15.0], requires_grad=True)
+    dist = t_dist.clone().requires_grad_(True)
+    # the student equals the teacher: only the label part is left, and the grouped face is inside its group
+    loss, parts = distill_loss(age, dist, low, high, t_age, t_dist, alpha=10, weight=0.5)
+    label, _ = cascade_loss(age, dist, low, 10, high=high)
+    assert float(loss.detach()) == pytest.approx(0.5 * float(label.detach()), rel=1e-5)
+    assert parts["soft_l1"] == pytest.approx(0.0) and parts["soft_kl"] == pytest.approx(0.0, abs=1e-6)
+    only_teacher, _ = distill_loss(age, dist, low, high, t_age, t_dist, alpha=10, weight=1.0)
+    assert float(only_teacher.detach()) == pytest.approx(0.0, abs=1e-5)
+
+
+def test_teacher_age_is_clamped_into_a_group_but_not_for_exact_ages():
+    from c3ae.training.distill import teacher_ages
+
+    t = teacher_ages(torch.tensor([25.0, 8.0, 12.0]), torch.tensor([10.0, 10.0, 30.0]),
+                     torch.tensor([20.0, 20.0, 30.0]))
+    assert t.tolist() == [20.0, 10.0, 12.0]  # clamped, clamped, an exact label's teacher is kept
+
+
+def test_ensemble_targets_average_members():
+    from c3ae.training.distill import ensemble_predict
+
+    torch.manual_seed(0)
+    crops = torch.randint(0, 256, (4, 3, 3, 64, 64), dtype=torch.uint8)
+    members = [C3AE(use_se=False).eval() for _ in range(2)]
+    with torch.no_grad():
+        outs = [m(crops) for m in members]
+        age, dist = ensemble_predict(members, crops)
+        same_age, same_dist = ensemble_predict([members[0], members[0]], crops)
+    torch.testing.assert_close(age, (outs[0][0] + outs[1][0]) / 2)
+    torch.testing.assert_close(dist.sum(1), torch.ones(4))
+    torch.testing.assert_close(same_age, outs[0][0])
+    torch.testing.assert_close(same_dist, outs[0][1])

@@ -153,3 +153,25 @@ def test_degradations_are_seeded_and_keep_the_image_shape():
     assert a.shape == img.shape and a.dtype == np.uint8 and np.array_equal(a, b)
     assert np.abs(a.astype(int) - img).mean() > 5
     assert np.array_equal(degrade(img, faces, np.random.default_rng(5), AugmentConfig()), img)
+
+
+def test_cached_training_and_distillation(tiny_dataset):
+    """--cached trains from the crop cache; a teacher's targets (distill targets) train a student."""
+    from c3ae.training import cache, distill
+
+    t = tiny_dataset
+    records, _, _ = data.load_datasets(t / "utk", None)
+    built = cache.build(records, t / "crops", detections_path=t / "det.npz", processes=1)
+    assert len(built) == len(records) and built.patches.shape[1:] == (cache.PATCH, cache.PATCH, 3)
+    common = ["--utkface", str(t / "utk"), "--aaf", "", "--split", str(t / "split.csv"), "--cache",
+              str(t / "det.npz"), "--batch-size", "4", "--workers", "0", "--warmup", "2", "--channels", "8",
+              "--cached", "--crop-cache", str(t / "crops")]
+    teacher = train.main(common + ["--out", str(t / "teacher"), "--epochs", "1"])
+    assert teacher["epochs"] == 1 and np.isfinite(teacher["best_val_mae"])
+    distill.main(["targets", str(t / "teacher" / "best.pt"), "--out", str(t / "targets.npz"),
+                  "--crop-cache", str(t / "crops")])
+    with np.load(t / "targets.npz") as z:
+        assert z["dists"].shape == (len(records), 12) and np.allclose(z["dists"].sum(1), 1, atol=1e-4)
+    student = train.main(common + ["--out", str(t / "student"), "--epochs", "1", "--distill",
+                                   str(t / "targets.npz"), "--distill-weight", "0.5"])
+    assert np.isfinite(student["history"][0]["train_loss"])

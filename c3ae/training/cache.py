@@ -96,17 +96,20 @@ def augmented_cuts(patches: np.ndarray, rng: np.random.Generator, cfg: AugmentCo
 
 
 class PatchBatches(Dataset):
-    """A list of sample indices -> (crops (B, 3, 3, 64, 64) uint8, low (B,), high (B,)).
+    """A list of sample indices -> (crops (B, 3, 3, 64, 64) uint8, low (B,), high (B,)), plus the
+    teacher's (ages (B,), distributions (B, 12)) when `targets` are given (`c3ae.training.distill`).
 
     Whole batches per call (a `BatchSampler` as the sampler, `batch_size=None` in
     the DataLoader) keep the per-sample Python overhead out of the loop. The
     memmap is opened lazily, in the worker, so spawning one copies no pixels."""
 
     def __init__(self, folder: Path, patch: int, rows: np.ndarray, low: np.ndarray, high: np.ndarray,
-                 augment: bool, cfg: AugmentConfig | None = None, seed: int = 0) -> None:
+                 augment: bool, cfg: AugmentConfig | None = None, seed: int = 0,
+                 targets: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.folder, self.patch = Path(folder), patch
         self.rows, self.low, self.high = rows, low.astype(np.float32), high.astype(np.float32)
         self.augment, self.cfg, self.seed = augment, cfg or AugmentConfig(), seed
+        self.targets = targets
         self.epoch = 0
         self._patches: np.ndarray | None = None
         self._rng: np.random.Generator | None = None
@@ -114,7 +117,7 @@ class PatchBatches(Dataset):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def __getitem__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
         if self._patches is None:
             self._patches = CropCache.open(self.folder, self.patch).patches
         idx = np.asarray(indices)
@@ -129,7 +132,10 @@ class PatchBatches(Dataset):
             crops = augmented_cuts(patches, self._rng, self.cfg)
         else:
             crops = cut_crops(patches)
-        return crops, torch.from_numpy(self.low[idx]), torch.from_numpy(self.high[idx])
+        out = (crops, torch.from_numpy(self.low[idx]), torch.from_numpy(self.high[idx]))
+        if self.targets is not None:
+            out += (torch.from_numpy(self.targets[0][idx]), torch.from_numpy(self.targets[1][idx]))
+        return out
 
 
 # ----------------------------------------------------------------- the cache on disk
@@ -194,13 +200,20 @@ def build(records: list[Record], folder: Path = DEFAULT_DIR, patch: int = PATCH,
     arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(todo), patch, patch, 3))
     hashes, k = [], 0
     needed = {r.hash: detections[r.hash] for r in todo}
-    with mp.get_context("spawn").Pool(processes, initializer=_init_build, initargs=(needed,)) as pool:
-        jobs = [(str(r.path), r.hash, patch) for r in todo]
-        for h, p in tqdm(pool.imap(_patch_of, jobs, chunksize=64), total=len(jobs), desc="patches", unit="face"):
-            if p is not None:
-                arr[k] = p
-                hashes.append(h)
-                k += 1
+    jobs = [(str(r.path), r.hash, patch) for r in todo]
+    pool = mp.get_context("spawn").Pool(processes, initializer=_init_build, initargs=(needed,)) \
+        if processes > 1 else None
+    if pool is None:
+        _build_cache.update(needed)
+    results = pool.imap(_patch_of, jobs, chunksize=64) if pool else map(_patch_of, jobs)
+    for h, p in tqdm(results, total=len(jobs), desc="patches", unit="face"):
+        if p is not None:
+            arr[k] = p
+            hashes.append(h)
+            k += 1
+    if pool is not None:
+        pool.close()
+        pool.join()
     arr.flush()
     del arr
     if k < len(todo):  # unreadable files: shrink to the faces written

@@ -35,9 +35,10 @@ VIDEO = AugmentConfig(shift=0.03, log_scale=0.05, max_angle_deg=3.0, brightness=
                       p_gamma=0.5, gamma=0.3, p_cast=0.3, cast=0.15, p_noise=0.5, noise=8.0, p_motion=0.3)
 
 
-def load_predictor(path: Path) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Crops (N, 3, 3, 64, 64) uint8 -> ages (N,), from TorchScript weights (as shipped, calibration
-    included) or a training checkpoint (the raw network, uncalibrated)."""
+def load_model(path: Path) -> Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """Crops (N, 3, 3, 64, 64) uint8 -> (ages (N,), distributions (N, 12)) in eval mode without
+    gradients, from TorchScript weights (as shipped, calibration included) or a training
+    checkpoint (the raw network, uncalibrated)."""
     try:
         model = torch.jit.load(str(path), map_location="cpu")
     except RuntimeError:
@@ -48,14 +49,15 @@ def load_predictor(path: Path) -> Callable[[torch.Tensor], torch.Tensor]:
         model.load_state_dict(ckpt["model"])
     model.eval()
 
-    def predict(crops: torch.Tensor) -> torch.Tensor:
+    def run(crops: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.no_grad():
-            return model(crops)[0].float()
+            age, dist = model(crops)
+        return age.float(), dist.float()
 
-    return predict
+    return run
 
 
-def spreads(predict: Callable[[torch.Tensor], torch.Tensor], patches: np.ndarray, copies: int = 16,
+def spreads(predict: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]], patches: np.ndarray, copies: int = 16,
             seed: int = 0, cfg: AugmentConfig = VIDEO, faces_per_batch: int = 16) -> np.ndarray:
     """(p90 - p10 of the ages of `copies` perturbed versions of each face) (N,), seeded per face."""
     out = np.empty(len(patches), np.float64)
@@ -63,7 +65,7 @@ def spreads(predict: Callable[[torch.Tensor], torch.Tensor], patches: np.ndarray
         chunk = np.asarray(patches[start:start + faces_per_batch])
         rng = np.random.default_rng([seed, start])
         crops = augmented_cuts(np.repeat(chunk, copies, axis=0), rng, cfg)
-        ages = predict(crops).numpy().reshape(len(chunk), copies)
+        ages = predict(crops)[0].numpy().reshape(len(chunk), copies)
         p10, p90 = np.percentile(ages, [10, 90], axis=1)
         out[start:start + len(chunk)] = p90 - p10
     return out
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> dict:
         pick = np.random.default_rng(args.seed).choice(len(recs), args.faces, replace=False)
         recs = [recs[i] for i in np.sort(pick)]
     rows = np.array([cache.index[r.hash] for r in recs], np.int64)
-    values = spreads(load_predictor(Path(args.weights)), cache.patches[rows], args.copies, args.seed)
+    values = spreads(load_model(Path(args.weights)), cache.patches[rows], args.copies, args.seed)
     datasets = np.array([r.dataset for r in recs])
     result = {"weights": args.weights, "subset": args.subset, "copies": args.copies, "seed": args.seed,
               "all": summary(values),

@@ -3,11 +3,15 @@
     python -m c3ae.training.train --out runs/main [--epochs 12] [--alpha 10] [--se] [--crops 3]
                          [--fairface DIR] [--robust] [--init weights/c3ae.pt]
                          [--resume runs/main/last.pt] [--export weights/c3ae.pt]
+                         [--cached [--distill TARGETS.npz --distill-weight 0.5]]
 
 Every training crop is cut by `c3ae.crops.context.face_crops` from the box/keypoints
 that the live detector found in that image (`python -m c3ae.training.preprocess` fills
 the cache; it runs here automatically for missing images), with augmentation
-from `c3ae.training.augment`. Loss: alpha * KL(two-point target || predicted
+from `c3ae.training.augment`. With `--cached` the crops are cut by the same
+function from the crop cache's face patches (`c3ae.training.cache`), whole
+batches at a time, instead of decoding and degrading each whole image:
+the input pipeline then keeps up with the model on one core. Loss: alpha * KL(two-point target || predicted
 distribution) + L1(age); FairFace's group labels are trained as intervals
 (`c3ae.training.losses`). AdamW with a linear warm-up then cosine decay of the
 learning rate, seeded; `last.pt` is written after every epoch (resume with
@@ -46,6 +50,7 @@ from c3ae.training.data import (
     load_datasets,
     read_split,
 )
+from c3ae.training.distill import distill_loss
 from c3ae.training.losses import DEFAULT_ALPHA, cascade_loss
 
 
@@ -110,20 +115,26 @@ def build_items(records: list[Record], cache: dict[str, dict]) -> tuple[list, li
 
 
 def cached_sets(train_recs: list[Record], val_recs: list[Record], folder: Path, patch: int,
-                cfg: AugmentConfig, seed: int) -> tuple:
+                cfg: AugmentConfig, seed: int, distill: Path | None = None) -> tuple:
     """(train PatchBatches, val crops, train records, val records, n dropped train, n dropped val)
-    from the crop cache (`python -m c3ae.training.cache build`); records without a patch are dropped."""
+    from the crop cache (`python -m c3ae.training.cache build`); records without a patch (or,
+    with `distill` targets, without a teacher target) are dropped."""
     from c3ae.training.cache import CropCache, PatchBatches, cut_crops
+    from c3ae.training.distill import load_targets
 
     crop_cache = CropCache.open(folder, patch)
-    kept_train = [r for r in train_recs if r.hash in crop_cache.index]
+    targets = load_targets(distill, crop_cache.index) if distill else None
+    kept_train = [r for r in train_recs if r.hash in crop_cache.index
+                  and (targets is None or np.isfinite(targets[0][crop_cache.index[r.hash]]))]
     kept_val = [r for r in val_recs if r.hash in crop_cache.index]
 
     def columns(recs: list[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rows = np.array([crop_cache.index[r.hash] for r in recs], np.int64)
         return rows, np.array([r.low for r in recs], np.float32), np.array([r.high for r in recs], np.float32)
 
-    train_ds = PatchBatches(folder, patch, *columns(kept_train), augment=True, cfg=cfg, seed=seed)
+    rows, low, high = columns(kept_train)
+    train_ds = PatchBatches(folder, patch, rows, low, high, augment=True, cfg=cfg, seed=seed,
+                            targets=None if targets is None else (targets[0][rows], targets[1][rows]))
     val_rows = columns(kept_val)[0]
     val_crops = cut_crops(crop_cache.patches[val_rows]) if len(val_rows) else torch.zeros(0)
     return (train_ds, val_crops, kept_train, kept_val, len(train_recs) - len(kept_train),
@@ -201,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(python -m c3ae.training.cache build): several times faster")
     p.add_argument("--crop-cache", default=None, help="crop cache folder (default ~/.cache/c3ae/crops)")
     p.add_argument("--patch", type=int, default=0, help="crop cache patch size (default: cache.PATCH)")
+    p.add_argument("--distill", default=None, help="teacher targets from `python -m c3ae.training.distill "
+                   "targets` (with --cached): the loss mixes label and teacher")
+    p.add_argument("--distill-weight", type=float, default=0.5, help="share of the teacher in the loss")
     p.add_argument("--init", default=None, help="start from these weights (TorchScript file or checkpoint)")
     p.add_argument("--split", default=str(DEFAULT_SPLIT))
     p.add_argument("--cache", default=None, help="detections cache (default ~/.cache/c3ae/detections.npz)")
@@ -258,7 +272,8 @@ def main(argv: list[str] | None = None) -> dict:
     aug_cfg = AugmentConfig(**ROBUST) if args.robust else AugmentConfig()
     if args.cached:
         train_ds, val_crops, train_recs, val_recs, train_dropped, val_dropped = cached_sets(
-            train_recs, val_recs, Path(args.crop_cache or DEFAULT_CROPS), args.patch or PATCH, aug_cfg, args.seed)
+            train_recs, val_recs, Path(args.crop_cache or DEFAULT_CROPS), args.patch or PATCH, aug_cfg, args.seed,
+            Path(args.distill) if args.distill else None)
     else:
         train_items, train_recs, train_dropped = build_items(train_recs, cache)
         val_items, val_recs, val_dropped = build_items(val_recs, cache)
@@ -272,6 +287,8 @@ def main(argv: list[str] | None = None) -> dict:
     cfg = model_config(args)
     # channels_last: the small convolutions run ~1.5x faster on CPU (oneDNN)
     model = C3AE(**cfg).to(device, memory_format=torch.channels_last)
+    if args.distill and not args.cached:
+        raise SystemExit("--distill needs --cached (the targets are per crop-cache face)")
     if args.init and not args.resume:
         model.load_state_dict(load_init(Path(args.init)))
         print(f"initialised from {args.init}", flush=True)
@@ -317,14 +334,19 @@ def main(argv: list[str] | None = None) -> dict:
         run_loss = run_l1 = None
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch", file=sys.stderr,
                    mininterval=5.0, dynamic_ncols=False, ncols=110)
-        for crops, lows, highs in bar:
+        for crops, lows, highs, *teacher in bar:
             for g in optimizer.param_groups:
                 g["lr"] = lr_at(step, total_steps, args.lr, args.warmup)
             crops, lows, highs = crops.to(device), lows.to(device), highs.to(device)
             if args.crops == 1:
                 crops = crops[:, 1:2]
             age_pred, dist = model(crops)
-            loss, parts = cascade_loss(age_pred, dist, lows, args.alpha, high=highs)
+            if teacher:
+                t_age, t_dist = (t.to(device) for t in teacher)
+                loss, parts = distill_loss(age_pred, dist, lows, highs, t_age, t_dist, args.alpha,
+                                           args.distill_weight)
+            else:
+                loss, parts = cascade_loss(age_pred, dist, lows, args.alpha, high=highs)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
