@@ -56,6 +56,7 @@ def test_dropped_http_stream_is_reopened_and_the_gap_reported(tmp_path):
     first = source.gaps[0].after_frame
     assert 30 <= first < 60 and frames == first + 60  # the cut part, then the whole clip again
     assert len(source.gaps) == 1 and server.requests >= 3  # dropped, whole, then gone for good
+    assert server.probes == 1  # asked once what it is; a reconnection does not ask again
     assert any("dropped after frame" in n for n in notices) and any("gap" in n for n in notices)
     assert "did not come back" in notices[-1]
 
@@ -70,7 +71,17 @@ def test_annotate_reads_a_dropping_stream_frame_by_frame_up_to_duration(tmp_path
     assert code == 0
     frames = count_frames(out)[0]
     assert frames == 75  # the part before the drop, then the clip again; no frames invented for the gap
-    assert "(1 stream gaps)" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "(1 stream gaps)" in printed.out and "until stopped" not in printed.err
+
+
+def test_annotate_says_a_live_stream_without_duration_runs_until_stopped(tmp_path, capsys):
+    body = _fragmented_clip(tmp_path / "clip.mp4", n=30)
+    with ClipServer(body) as server:  # no length: live; it ends for good after one pass
+        code = main([server.url, "-o", str(tmp_path / "out.mp4"), "--reconnect", "0.5", "--detector", "short",
+                     "--allow-untrained"])
+    assert code == 0 and count_frames(tmp_path / "out.mp4")[0] == 30
+    assert "is live: it runs until stopped" in capsys.readouterr().err
 
 
 def _push_rtsp(url: str, sessions: list[int], size=(320, 240)) -> None:
@@ -125,16 +136,19 @@ def test_rtsp_stream_that_restarts_is_read_again(monkeypatch):
     assert "did not come back" in notices[-1]
 
 
-def test_mjpeg_over_http_is_read_frame_by_frame():
-    """What most IP cameras serve at http://…/video: JPEGs in a multipart response."""
+def test_mjpeg_over_http_is_read_frame_by_frame_and_reconnected():
+    """What most IP cameras serve at http://…/video: JPEGs in a multipart response;
+    live, so its end is a drop: it is read again, then the 404 ends it."""
     parts = []
     for i in range(20):
         jpeg = cv2.imencode(".jpg", np.full((240, 320, 3), 10 * i, np.uint8))[1].tobytes()
         parts.append(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n" % (len(jpeg), jpeg))
-    with ClipServer(b"".join(parts), "multipart/x-mixed-replace; boundary=frame") as server:
+    with ClipServer(b"".join(parts), "multipart/x-mixed-replace; boundary=frame", length=True, whole=2) as server:
         source = VideoSource(server.url, reconnect_s=0.2)
+        assert source.is_live
         frames = []
         while (frame := source.read()) is not None:
             frames.append(int(frame[0, 0, 0]))
         source.release()
-    assert frames == sorted(frames) and len(frames) == 20 and source.size == (320, 240)
+    assert len(frames) == 40 and frames[:20] == frames[20:] == sorted(frames[:20]) and source.size == (320, 240)
+    assert len(source.gaps) == 1 and source.gaps[0].after_frame == 20

@@ -69,7 +69,7 @@ class Capture:
         """Raises `SourceError` when the source cannot be opened."""
         self._notices: list[str] = []  # a stream's drops and gaps, from the reader thread
         self.video = VideoSource(source, on_notice=self._notices.append) if is_stream(source) else VideoSource(source)
-        self.is_camera = self.video.is_camera or is_stream(self.video.source)
+        self.is_camera = self.video.is_camera or self.video.is_live  # an http(s) address of a file plays as a file
         self._reader = LatestFrameReader(self.video) if self.is_camera else None
         self.index = -1  # the last frame read: its position in a file, its number from a camera
         self._opened_at = time.perf_counter()

@@ -117,7 +117,10 @@ def annotate_video(args: argparse.Namespace) -> dict:
             if progress:
                 tqdm.write(f"note: {message}", file=sys.stderr)
 
-        source = cleanup.enter_context(VideoSource(args.input, reconnect_s=args.reconnect, on_notice=notice))
+        source = cleanup.enter_context(VideoSource(args.input, reconnect_s=args.reconnect, on_notice=notice,
+                                                   stop=lambda: bool(stop)))
+        if source.is_live and not args.duration:
+            notice(f"{source.label} is live: it runs until stopped (Ctrl+C, or --duration S)")
         check_outputs(outputs, inputs=[] if source.is_live else [args.input], overwrite=args.overwrite)
         options = options.resolved(args.input)
         # one intra-op thread per stage on few cores (c3ae.runtime.threads); a batch worker's plan for its share stays

@@ -2,10 +2,14 @@
 
 `VideoSource` wraps cv2.VideoCapture with clear errors for a missing camera or
 an unreadable file, and tells when a file ends before the frame count its
-header announces (a truncated download or copy). A network stream (rtsp://,
-http(s)://) that drops is reopened with back-off, because IP cameras and
-their networks hiccup; the gap is reported, and only a stream that stays away
-longer than `reconnect_s` ends. Writing lives in `c3ae.sink.writer`.
+header announces (a truncated download or copy). An http(s) address whose
+server states a length (or, when the server does not answer that question,
+whose container states a duration) is a file: it ends at its end
+(`c3ae.source.http_file` asks the server, and downloads the one layout that
+cannot be read as it arrives). A live stream (rtsp://, an MJPEG feed, an http
+body without a length) that drops is reopened with back-off, because IP
+cameras and their networks hiccup; the gap is reported, and only a stream that
+stays away longer than `reconnect_s` ends. Writing lives in `c3ae.sink.writer`.
 """
 from __future__ import annotations
 
@@ -26,10 +30,12 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from c3ae.errors import SourceError
+from c3ae.source.http_file import download, probe
 
 DEFAULT_FPS = 30.0
 HEADER_SLACK = 1  # frames a header's count may be off by (it is estimated from the duration in some files)
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
+HTTP_SCHEMES = ("http://", "https://")  # the addresses that may serve a file rather than a live stream
 DEFAULT_RECONNECT_S = 30.0  # how long a dropped stream may stay away before it counts as ended
 BACKOFF_S = (0.5, 8.0)  # first and longest wait between reopening attempts
 STREAM_TIMEOUT_MS = 5000  # a stream that sends nothing for this long has dropped
@@ -87,18 +93,39 @@ class VideoSource:
     """A camera (int index), a video file or a network stream, read frame by frame."""
 
     def __init__(self, source: str | int, *, reconnect_s: float = DEFAULT_RECONNECT_S,
-                 on_notice: Callable[[str], None] | None = None) -> None:
+                 on_notice: Callable[[str], None] | None = None, stop: Callable[[], bool] | None = None) -> None:
         """`reconnect_s`: how long a dropped stream is retried; `on_notice` hears
-        of drops and gaps (called on the reading thread)."""
+        of drops and gaps (called on the reading thread) and of a download;
+        `stop` is asked during a download, so Ctrl+C can end it."""
         self.source = parse_source(source)
         self.is_camera = isinstance(self.source, int)
-        self.is_stream = not self.is_camera and is_stream(self.source)
+        self.is_stream = not self.is_camera and is_stream(self.source)  # a network address, live or a file
         self.reconnect_s = reconnect_s
         self.gaps: list[Gap] = []
         self._on_notice = on_notice
         self._closing = threading.Event()
+        self._downloaded: Path | None = None  # the temporary copy of a file its server cannot seek in
         if not (self.is_camera or self.is_stream) and not Path(self.source).is_file():
             raise SourceError(f"Video file not found: {self.source}")
+        is_http = self.is_stream and self.source.lower().startswith(HTTP_SCHEMES)
+        http = probe(self.source, STREAM_TIMEOUT_MS / 1000) if is_http else None
+        # live: frames come at their own pace, there is no end to wait for and no seeking
+        self.is_live = self.is_camera or (self.is_stream and not (http is not None and http.is_file))
+        self._seekable = not self.is_live and (http is None or http.ranges)
+        if http is not None and http.needs_download:
+            self._downloaded = download(self.source, http.length, STREAM_TIMEOUT_MS / 1000, stop, on_notice)
+            self._seekable = True
+        try:
+            self._start(container_decides=is_http and http is None)
+        except BaseException:
+            self._forget_download()
+            raise
+
+    def _start(self, container_decides: bool) -> None:
+        """Open the capture and read the first frame. `container_decides`: an http
+        server that did not answer the probe serves a file when its container
+        states a duration (read as it arrives, without seeking). Only then: a
+        live fragmented MP4 states the duration of its first fragment."""
         self._cap = self._open()
         if not self._cap.isOpened():
             self._cap.release()
@@ -108,8 +135,10 @@ class VideoSource:
                 ": not a video OpenCV can decode"))
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and np.isfinite(fps) and 1 <= fps <= 240 else DEFAULT_FPS
-        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT)) if not self.is_live else 0
-        self.frame_count = max(count, 0)  # 0: unknown, or live
+        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        if container_decides and count > 0:
+            self.is_live = False
+        self.frame_count = max(count, 0) if not self.is_live else 0  # 0: unknown, or live
         self.position = 0  # index of the next frame read() returns
         self._size = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self._pending: np.ndarray | None = None
@@ -118,18 +147,13 @@ class VideoSource:
             if not ok or first is None:
                 self._cap.release()
                 raise SourceError(f"Cannot read any frame from {self.source}: " + (
-                    "the stream sends no video" if self.is_stream else "the file is empty or corrupt"))
+                    "the stream sends no video" if self.is_live else "the file is empty or corrupt"))
             self._pending = first
             self._size = first.shape[1], first.shape[0]
 
     @property
-    def is_live(self) -> bool:
-        """A camera or a stream: frames come at their own pace, and there is no seeking."""
-        return self.is_camera or self.is_stream
-
-    @property
     def label(self) -> str:
-        return f"camera {self.source}" if self.is_camera else f"stream {self.source}" if self.is_stream \
+        return f"camera {self.source}" if self.is_camera else f"stream {self.source}" if self.is_live \
             else f"video file {self.source}"
 
     @property
@@ -137,20 +161,23 @@ class VideoSource:
         return self._size
 
     def _open(self) -> cv2.VideoCapture:
+        if self._downloaded is not None:
+            return cv2.VideoCapture(str(self._downloaded))
         if not self.is_stream:
             return cv2.VideoCapture(self.source)
         return cv2.VideoCapture(self.source, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
                                                               cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
 
     def read(self) -> np.ndarray | None:
-        """The next BGR frame, or None at the end of a file, when a camera is lost, or
-        when a dropped stream did not come back within `reconnect_s`."""
+        """The next BGR frame, or None at the end of a file (served over http(s) too),
+        when a camera is lost, or when a dropped live stream did not come back
+        within `reconnect_s`."""
         if self._pending is not None:
             frame, self._pending = self._pending, None
         else:
             ok, frame = self._cap.read()
             if not ok or frame is None:
-                frame = self._reconnect() if self.is_stream else None
+                frame = self._reconnect() if self.is_live and self.is_stream else None
                 if frame is None:
                     return None
         self.position += 1
@@ -189,12 +216,15 @@ class VideoSource:
         """After the last frame: why the file is shorter than its header says, or None."""
         if self.is_live or self.position >= self.frame_count - HEADER_SLACK:
             return None
-        return (f"{self.source} ended after {self.position} of the {self.frame_count} frames its header "
-                f"announces: the file is truncated or damaged")
+        cause = "the connection dropped or the file is truncated" if self.is_stream else \
+            "the file is truncated or damaged"
+        return f"{self.source} ended after {self.position} of the {self.frame_count} frames its header announces: " \
+            + cause
 
     def seek(self, index: int) -> None:
-        """Jump to frame `index` of a file (the next read returns it)."""
-        if self.is_live:
+        """Jump to frame `index` of a file (the next read returns it); a file read
+        as it arrives from a server that cannot seek stays where it is."""
+        if not self._seekable:
             return
         index = int(np.clip(index, 0, max(self.frame_count - 1, 0)))
         self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
@@ -205,6 +235,12 @@ class VideoSource:
         """Close the source; also ends a reconnection in progress on another thread."""
         self._closing.set()
         self._cap.release()
+        self._forget_download()
+
+    def _forget_download(self) -> None:
+        if self._downloaded is not None:
+            self._downloaded.unlink(missing_ok=True)
+            self._downloaded = None
 
     def __enter__(self) -> VideoSource:
         return self
