@@ -23,8 +23,10 @@ $(FACE_MODEL): | $(STAMP)
 run: setup
 	$(PY) main.py $(ARGS)
 
+# PYTHONFAULTHANDLER: a Python process of the run (pytest, or a child it started) that is
+# stopped with SIGABRT prints every thread's stack, also after pytest has finished (.ci/run)
 test: setup
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
+	QT_QPA_PLATFORM=offscreen PYTHONFAULTHANDLER=1 $(PY) -m pytest -q tests
 
 lint: setup
 	$(PY) -m ruff check .

@@ -42,14 +42,11 @@ def clips(tmp_path_factory) -> dict[str, bytes]:
 
 
 def _read_all(source: VideoSource) -> list[int]:
-    """Every frame's marker (see `_mp4`) until the source ends; releases it."""
-    try:
-        markers = []
-        while (frame := source.read()) is not None:
-            markers.append(round(float(frame[:32, :32].mean()) / 8))
-        return markers
-    finally:
-        source.release()
+    """Every frame's marker (see `_mp4`) until the source ends."""
+    markers = []
+    while (frame := source.read()) is not None:
+        markers.append(round(float(frame[:32, :32].mean()) / 8))
+    return markers
 
 
 def test_mp4_layout_is_read_from_its_first_boxes(clips):
@@ -64,9 +61,9 @@ def test_http_file_ends_at_its_end(clips, layout, ranges):
     The server would serve it again (`whole`), so only ending stops the reader."""
     notices: list[str] = []
     with ClipServer(clips[layout], length=True, ranges=ranges, whole=20) as server:
-        source = VideoSource(server.url, reconnect_s=5, on_notice=notices.append)
-        assert not source.is_live and source.frame_count == FRAMES and source.label.startswith("video file")
-        markers = _read_all(source)
+        with VideoSource(server.url, reconnect_s=5, on_notice=notices.append) as source:
+            assert not source.is_live and source.frame_count == FRAMES and source.label.startswith("video file")
+            markers = _read_all(source)
     assert markers == list(range(FRAMES)) and source.gaps == [] and notices == []
     assert server.probes == 1 and (server.requests == 1 or ranges)  # no second reading without a seek
 
@@ -74,12 +71,12 @@ def test_http_file_ends_at_its_end(clips, layout, ranges):
 def test_index_at_end_without_range_support_is_downloaded_first(clips):
     notices: list[str] = []
     with ClipServer(clips["end"], length=True, ranges=False, whole=20) as server:
-        source = VideoSource(server.url, on_notice=notices.append)
-        copy = source._downloaded
-        assert copy is not None and copy.stat().st_size == len(clips["end"])
-        assert not source.is_live and source.frame_count == FRAMES
-        source.seek(10)
-        assert _read_all(source) == list(range(10, FRAMES))
+        with VideoSource(server.url, on_notice=notices.append) as source:
+            copy = source._downloaded
+            assert copy is not None and copy.stat().st_size == len(clips["end"])
+            assert not source.is_live and source.frame_count == FRAMES
+            source.seek(10)
+            assert _read_all(source) == list(range(10, FRAMES))
     assert not copy.exists()  # the temporary copy goes with the source
     assert "no Range support" in notices[0] and "downloaded" in notices[-1]
     assert server.probes == 2 and server.requests == 0  # the probe, the download; FFmpeg reads the copy
@@ -105,8 +102,8 @@ def test_download_stops_when_asked_and_leaves_no_temporary_file(clips, tmp_path,
 def test_http_file_cut_short_ends_as_truncated_without_reconnecting(clips):
     body = clips["front"]
     with ClipServer(body, length=True, drops=1, cut_at=len(body) * 2 // 3, whole=20) as server:
-        source = VideoSource(server.url, reconnect_s=5)
-        markers = _read_all(source)
+        with VideoSource(server.url, reconnect_s=5) as source:
+            markers = _read_all(source)
     assert 0 < len(markers) < FRAMES and server.requests == 1 and source.gaps == []
     assert "connection dropped" in source.truncation()
 
