@@ -131,24 +131,26 @@ def _main_batch(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print(f"error: --workers must be 1 or more; got {args.workers}", file=sys.stderr)
         return EXIT_ERROR
-    try:
-        options_from(args)
-        engine = AgeEngine(args.weights, device="cpu", warmup=False)  # refuse untrained weights before any work
-        if not engine.trained and not args.allow_untrained:
-            raise UntrainedWeights(f"{engine.status}: its ages would be placeholders; pass --allow-untrained "
-                                   f"to annotate with empty age columns")
-        with stop_requests() as stop:
+    # from here a stop is a request (the batch then runs nothing), never a KeyboardInterrupt traceback
+    with stop_requests() as stop:
+        try:
+            options_from(args)
+            engine = AgeEngine(args.weights, device="cpu", warmup=False)  # refuse untrained weights before any work
+            if not engine.trained and not args.allow_untrained:
+                raise UntrainedWeights(f"{engine.status}: its ages would be placeholders; pass --allow-untrained "
+                                       f"to annotate with empty age columns")
             settings = {k: v for k, v in vars(args).items() if k not in BATCH_ARGUMENTS}
             code, rows = annotate_batch(args, settings, stop)
-    except OutputExists as exc:
-        print(f"error: {exc}; pass --overwrite to replace it", file=sys.stderr)
-        return EXIT_ERROR
-    except (*EXPECTED_ERRORS, UntrainedWeights, BatchError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        except OutputExists as exc:
+            print(f"error: {exc}; pass --overwrite to replace it", file=sys.stderr)
+            return EXIT_ERROR
+        except (*EXPECTED_ERRORS, UntrainedWeights, BatchError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
     ok = sum(r["status"] == "ok" for r in rows)
     frames = sum(int(r.get("frames") or 0) for r in rows)
-    print(f"done: {ok} of {len(rows)} videos, {frames} frames -> {Path(args.output) / 'summary.csv'}")
+    note = f" (stopped by {signal.Signals(stop[0]).name})" if stop else ""
+    print(f"done: {ok} of {len(rows)} videos, {frames} frames -> {Path(args.output) / 'summary.csv'}{note}")
     return 128 + stop[0] if stop else code
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as futures
 import csv
-import multiprocessing
+import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,7 +25,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from c3ae.cli.one_file import EXIT_ERROR, EXIT_OK, EXIT_TRUNCATED, annotate_file
+from c3ae.cli.one_file import EXIT_ERROR, EXIT_OK, EXIT_TRUNCATED, STOP_SIGNALS, StopRecorder, annotate_file
+from c3ae.cli.pool import WorkerPool
 from c3ae.errors import BatchError
 from c3ae.runtime import threads
 from c3ae.sink.writer import check_outputs
@@ -33,6 +36,8 @@ VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", "
 SUMMARY_COLUMNS = ["input", "status", "frames", "faces", "people", "seconds", "fps", "video_seconds", "video",
                    "csv", "tracks", "message"]
 LOCAL_RAY_CPUS = 2
+POLL_S = 0.2  # how often the parent looks for finished files and a stop request
+RAY_STOP_WAIT_S = 10.0  # after a stop, how long Ray tasks get to finalise their files and report
 RAY_RETRIES = 3  # a file whose worker dies (node lost, out of memory) is run again up to this often
 
 
@@ -134,14 +139,56 @@ def _apply_threads(cores: int) -> None:
 
 
 def _run_job_on_one_core(job: Job) -> dict:
-    """A Ray task: it holds one CPU of its node."""
+    """A Ray task: it holds one CPU of its node. The file runs on a helper thread
+    because `ray.cancel` raises KeyboardInterrupt in the task's main thread at
+    any point: here it only turns into a stop request, so the file is finalised
+    and its row reports the frames done."""
     _apply_threads(1)
-    return run_job(job)
+    recorder = StopRecorder()  # the file's own stop_requests shares its list (and sees a Ctrl+C to the group)
+    previous = signal.signal(signal.SIGINT, recorder)
+    rows: list[dict] = []
+    runner = threading.Thread(target=lambda: rows.append(run_job(job)), name="file")
+    runner.start()
+    try:
+        while runner.is_alive():
+            runner.join(POLL_S)
+    except KeyboardInterrupt:
+        recorder.received.append(signal.SIGINT)
+        runner.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return rows[0]
+
+
+def _run_in_pool(jobs: list[Job], workers: int, share: int, done: Callable[[dict], None],
+                 stop: list[int]) -> list[Job]:
+    """Run `jobs` in a pool of `workers` processes, calling `done` with each row; a
+    stop request stops every worker. Returns the jobs lost to a process that died
+    (which breaks the pool: its other files come back too)."""
+    broken = []
+    with WorkerPool(workers, _apply_threads, (share,)) as pool:
+        pending = {pool.submit(run_job, job): job for job in jobs}
+        while pending:
+            finished, _ = futures.wait(pending, timeout=POLL_S, return_when=futures.FIRST_COMPLETED)
+            for future in finished:
+                job = pending.pop(future)
+                try:
+                    row = future.result()
+                except futures.CancelledError:  # stopped while queued: a 'not run' row
+                    continue
+                except futures.process.BrokenProcessPool:
+                    broken.append(job)
+                    continue
+                if row is not None:  # None: its worker was stopped before it began
+                    done(row)
+            if stop:
+                pool.stop(stop[0])
+    return broken
 
 
 def run_local(jobs: list[Job], workers: int, done: Callable[[dict], None], stop: list[int]) -> None:
     """Run `jobs` in `workers` processes (here, when 1), calling `done` with each row;
-    after a stop request nothing new starts and the running files finish their part."""
+    after a stop request nothing new starts and the running files are finalised."""
     share = max(1, threads.usable_cores() // workers)
     if workers <= 1:
         _apply_threads(share)
@@ -150,33 +197,11 @@ def run_local(jobs: list[Job], workers: int, done: Callable[[dict], None], stop:
                 break
             done(run_job(job))
         return
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch or detector threads
-    broken = []  # a process that dies breaks its pool: the files still in it are run again, one by one
-    with futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_apply_threads,
-                                     initargs=(share,)) as pool:
-        pending = {pool.submit(run_job, job): job for job in jobs}
-        while pending:
-            finished, _ = futures.wait(pending, timeout=0.5, return_when=futures.FIRST_COMPLETED)
-            for future in finished:
-                job = pending.pop(future)
-                if future.cancelled():
-                    continue
-                try:
-                    done(future.result())
-                except futures.process.BrokenProcessPool:
-                    broken.append(job)
-            if stop:
-                for future in pending:
-                    future.cancel()
-    for job in broken:
+    for job in _run_in_pool(jobs, workers, share, done, stop):
         if stop:
             break
-        with futures.ProcessPoolExecutor(1, mp_context=context, initializer=_apply_threads,
-                                         initargs=(share,)) as alone:
-            try:
-                done(alone.submit(run_job, job).result())
-            except futures.process.BrokenProcessPool:  # alone, so the crash is this file's
-                done(_lost(job, "its worker process died (a crash decoding it?)"))
+        if _run_in_pool([job], 1, share, done, stop):  # alone, so the crash is this file's
+            done(_lost(job, "its worker process died (a crash decoding it?)"))
 
 
 def run_ray(jobs: list[Job], address: str, done: Callable[[dict], None], stop: list[int]) -> None:
@@ -186,6 +211,7 @@ def run_ray(jobs: list[Job], address: str, done: Callable[[dict], None], stop: l
     import ray
 
     options = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
+    handlers = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
     try:
         if address == "local":  # on 127.0.0.1, so nothing leaves this machine; workers at normal priority
             # (Ray's default nice 15 starves them behind any other work, unlike --workers processes)
@@ -195,30 +221,61 @@ def run_ray(jobs: list[Job], address: str, done: Callable[[dict], None], stop: l
             ray.init(address=address, **options)
     except Exception as exc:  # Ray raises several kinds (ConnectionError, RuntimeError, ...)
         raise BatchError(f"Ray could not start ({address}): {exc}") from exc
+    for sig in STOP_SIGNALS:  # ray.init made SIGTERM exit at once: it is a stop request again
+        signal.signal(sig, handlers[sig])
     try:
         task = ray.remote(num_cpus=1, max_retries=RAY_RETRIES)(_run_job_on_one_core)
         refs = {task.remote(job): job for job in jobs}
-        pending = list(refs)
-        while pending:
-            finished, pending = ray.wait(pending, num_returns=1, timeout=0.5)
+        pending, deadline = list(refs), None
+        while pending and (deadline is None or time.monotonic() < deadline):
+            finished, pending = ray.wait(pending, num_returns=1, timeout=POLL_S)
             for ref in finished:
                 try:
                     done(ray.get(ref))
+                except ray.exceptions.TaskCancelledError:  # stopped before it began: a 'not run' row
+                    pass
                 except ray.exceptions.RayError as exc:  # its workers died more than RAY_RETRIES times
                     done(_lost(refs[ref], f"lost on Ray: {type(exc).__name__}"))
-            if stop:
+            if stop and deadline is None:  # queued tasks are dropped, running ones stop and report
+                deadline = time.monotonic() + RAY_STOP_WAIT_S
                 for ref in pending:
                     ray.cancel(ref)
-                pending = []
     finally:
         ray.shutdown()
 
 
-def write_summary(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, SUMMARY_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+class SummaryFile:
+    """summary.csv, written as the run goes (a row per finished file, so a killed
+    run keeps them) and rewritten at the end in input order with every input."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._write([], "w")
+
+    def _write(self, rows: list[dict], mode: str, path: Path | None = None) -> None:
+        with open(path or self.path, mode, newline="") as f:
+            writer = csv.DictWriter(f, SUMMARY_COLUMNS, extrasaction="ignore")
+            if mode == "w":
+                writer.writeheader()
+            writer.writerows(rows)
+
+    def add(self, row: dict) -> None:
+        self._write([row], "a")
+
+    def finish(self, rows: list[dict]) -> None:
+        partial = self.path.with_name(self.path.name + ".partial")
+        self._write(rows, "w", partial)
+        os.replace(partial, self.path)
+
+
+def _output_folder(path: Path) -> None:
+    """Create the output folder, or raise BatchError (a file, a file on the way)."""
+    if path.exists() and not path.is_dir():
+        raise BatchError(f"-o {path} is a file; many inputs are written into a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchError(f"cannot create the output folder {path}: {exc.strerror or exc}") from exc
 
 
 def annotate_batch(args: argparse.Namespace, settings: dict, stop: list[int]) -> tuple[int, list[dict]]:
@@ -229,17 +286,18 @@ def annotate_batch(args: argparse.Namespace, settings: dict, stop: list[int]) ->
     videos, skipped = collect_inputs(args.inputs)
     if not videos:
         raise BatchError("no video among the inputs" + "".join(f"\n  skipped {p}: {why}" for p, why in skipped))
-    outdir.mkdir(parents=True, exist_ok=True)
+    _output_folder(outdir)
     jobs = plan_jobs(videos, outdir, settings)
-    summary = outdir / "summary.csv"
-    check_outputs([summary, *(p for j in jobs for p in (j.video, j.csv, j.tracks))], inputs=videos,
-                  overwrite=args.overwrite)
+    check_outputs([outdir / "summary.csv", *(p for j in jobs for p in (j.video, j.csv, j.tracks))],
+                  inputs=videos, overwrite=args.overwrite)
+    summary = SummaryFile(outdir / "summary.csv")
     for path, why in skipped:
         print(f"skipped {path}: {why}", file=sys.stderr)
     rows: list[dict] = []
     with tqdm(total=len(jobs), unit="file", desc="annotate", file=sys.stderr) as bar:
         def done(row: dict) -> None:
             rows.append(row)
+            summary.add(row)
             bar.update(1)
             if row["status"] != "ok":
                 tqdm.write(f"{row['status']}: {row['input']}: {row['message']}", file=sys.stderr)
@@ -253,7 +311,7 @@ def annotate_batch(args: argparse.Namespace, settings: dict, stop: list[int]) ->
     rows.sort(key=lambda r: order[r["input"]])
     missing = [j for j in jobs if j.input not in {r["input"] for r in rows}]
     rows += [{"input": j.input, "status": "not run", "message": "the batch was stopped first"} for j in missing]
-    write_summary(summary, rows + [{"input": p, "status": "skipped", "message": why} for p, why in skipped])
+    summary.finish(rows + [{"input": p, "status": "skipped", "message": why} for p, why in skipped])
     codes = [r.get("code", EXIT_TRUNCATED) for r in rows]
     code = EXIT_ERROR if EXIT_ERROR in codes else EXIT_OK if all(c == EXIT_OK for c in codes) else EXIT_TRUNCATED
     return code, rows
