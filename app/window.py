@@ -1,11 +1,12 @@
 """The main window: video, transport, side panels, menus; no processing.
 
 Everything slow happens in `FrameWorker`, on the QThread that `WorkerHost`
-owns. The window emits the host's request signals and reacts to the worker's
-signals; it never calls the worker, so the GUI thread never waits on capture,
-inference or disk. The actions, toolbar, central area, status bar, Source
-menu and Help boxes are their own modules: this class wires them together and
-follows the source's state (none, opening, playing, failed, lost).
+owns. The window emits the host's request signals and reacts to its answer
+signals (the worker's, relayed into the GUI thread); it never calls the worker,
+so the GUI thread never waits on capture, inference or disk. The actions,
+toolbar, central area, status bar, Source menu and Help boxes are their own
+modules: this class wires them together and follows the source's state (none,
+opening, playing, failed, lost).
 """
 from __future__ import annotations
 
@@ -131,8 +132,7 @@ class MainWindow(QMainWindow):
                 menu.addAction(action)
 
     def _start_worker(self) -> None:
-        w = self.host.worker
-        # bound methods only: a lambda has no thread affinity and would run in the worker thread
+        w = self.host  # its answer signals, emitted in the GUI thread (see app/worker/host.py)
         for signal, slot in ((w.source_opened, self._on_source_opened), (w.source_failed, self._on_source_failed),
                              (w.source_lost, self._on_source_lost), (w.engine_ready, self._on_engine_ready),
                              (w.engine_failed, self._on_engine_failed), (w.frame_ready, self._on_frame),
@@ -225,12 +225,14 @@ class MainWindow(QMainWindow):
 
     def _on_frame(self, report: FrameReport) -> None:
         self.last_report = report
-        self.area.show_frame(report)
-        self.faces.show_report(report)
-        if self.crops_dock.isVisible():
-            self._show_selected_crops(self.faces.selected)
-        self.status.frame_shown()
-        self.host.frame_shown.emit()  # lets the worker send the next (newest) frame
+        try:
+            self.area.show_frame(report)
+            self.faces.show_report(report)
+            if self.crops_dock.isVisible():
+                self._show_selected_crops(self.faces.selected)
+            self.status.frame_shown()
+        finally:  # the worker sends nothing more until told: a failed paint must not freeze the video
+            self.host.frame_shown.emit()
 
     def _on_playing_changed(self, playing: bool) -> None:
         self.act.set_checked(self.act.play, playing)

@@ -33,7 +33,7 @@ def test_pause_seek_and_step(qtbot, make_window, synthetic_video):
     window.open_source(str(synthetic_video))
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
     # pause: the action unchecks at once, the worker confirms once the frame in progress is done
-    with qtbot.waitSignal(window.host.worker.playing_changed, timeout=TIMEOUT,
+    with qtbot.waitSignal(window.host.playing_changed, timeout=TIMEOUT,
                           check_params_cb=lambda playing: not playing):
         window.act.play.trigger()
     qtbot.wait(200)  # a frame already in flight may still land
@@ -95,7 +95,7 @@ def test_settings_reach_the_pipeline_and_are_remembered(qtbot, make_window, synt
     panel.debug.setChecked(True)
 
     def applied() -> bool:
-        p = window.host.worker._owner.pipeline  # read-only peek from the test: the worker owns it
+        p = window.host._worker._owner.pipeline  # read-only peek from the test: the worker owns it
         return (p is not None and p.detector.model == "short" and abs(p.min_score - 0.7) < 1e-6
                 and p.min_size == 24 and abs(p.smoothing - 0.5) < 1e-6 and p.keep_crops)
 
@@ -130,7 +130,7 @@ def test_a_truncated_file_says_so(qtbot, make_window, tmp_path):
         f.truncate(path.stat().st_size // 2)
     window = make_window(loop=True)  # a looping file says it once, not every round
     told: list[str] = []
-    window.host.worker.truncated.connect(told.append)
+    window.host.truncated.connect(told.append)
     seen: list[int] = []
     window.host.frame_shown.connect(lambda: seen.append(window.last_report.index))
     window.open_source(str(path))

@@ -33,7 +33,7 @@ def test_record_writes_every_frame(qtbot, make_window, synthetic_video):
     # Seek through the window's signal, not the slider: the slider may already
     # show 0 while a newer frame is still on its way, and then it emits nothing.
     # Frame 0 is only produced again by this seek (playback had moved past it).
-    with qtbot.waitSignal(window.host.worker.frame_ready, timeout=TIMEOUT,
+    with qtbot.waitSignal(window.host.frame_ready, timeout=TIMEOUT,
                           check_params_cb=lambda report: report.index == 0):
         window.host.seek_requested.emit(0)
     window.act.record.trigger()
