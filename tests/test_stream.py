@@ -61,6 +61,18 @@ def test_dropped_http_stream_is_reopened_and_the_gap_reported(tmp_path):
     assert "did not come back" in notices[-1]
 
 
+def test_released_stream_ends_without_reporting_a_drop(tmp_path):
+    """Stopping (--duration, Ctrl+C) releases the source under the reader: that is
+    not the stream dropping, so no reconnection and no notice of one."""
+    body = _fragmented_clip(tmp_path / "clip.mp4")
+    notices: list[str] = []
+    with ClipServer(body, whole=5) as server, VideoSource(server.url, on_notice=notices.append) as source:
+        assert source.read() is not None and source.read() is not None
+        source.release()
+        assert source.read() is None
+    assert notices == [] and source.gaps == [] and server.requests == 1
+
+
 def test_annotate_reads_a_dropping_stream_frame_by_frame_up_to_duration(tmp_path, capsys):
 
     body = _fragmented_clip(tmp_path / "clip.mp4")

@@ -177,7 +177,8 @@ class VideoSource:
         else:
             ok, frame = self._cap.read()
             if not ok or frame is None:
-                frame = self._reconnect() if self.is_live and self.is_stream else None
+                live = self.is_live and self.is_stream and not self._closing.is_set()  # not our own release
+                frame = self._reconnect() if live else None
                 if frame is None:
                     return None
         self.position += 1
@@ -204,8 +205,9 @@ class VideoSource:
             if left <= 0 or self._closing.wait(min(delay, left)):
                 break
             delay = min(delay * 2, BACKOFF_S[1])
-        self._notice(f"{self.label} did not come back within {self.reconnect_s:g} s; it ended after "
-                     f"frame {self.position}")
+        if not self._closing.is_set():
+            self._notice(f"{self.label} did not come back within {self.reconnect_s:g} s; it ended after "
+                         f"frame {self.position}")
         return None
 
     def _notice(self, message: str) -> None:
