@@ -104,6 +104,9 @@ class VideoSource:
         self.gaps: list[Gap] = []
         self._on_notice = on_notice
         self._closing = threading.Event()
+        # held around every use of the capture: release() on another thread (a stop, the app
+        # closing a stream) must not free it under a read in progress, which is native code
+        self._cap_lock = threading.Lock()
         self._downloaded: Path | None = None  # the temporary copy of a file its server cannot seek in
         if not (self.is_camera or self.is_stream) and not Path(self.source).is_file():
             raise SourceError(f"Video file not found: {self.source}")
@@ -175,7 +178,8 @@ class VideoSource:
         if self._pending is not None:
             frame, self._pending = self._pending, None
         else:
-            ok, frame = self._cap.read()
+            with self._cap_lock:
+                ok, frame = self._cap.read() if not self._closing.is_set() else (False, None)
             if not ok or frame is None:
                 live = self.is_live and self.is_stream and not self._closing.is_set()  # not our own release
                 frame = self._reconnect() if live else None
@@ -187,15 +191,19 @@ class VideoSource:
     def _reconnect(self) -> np.ndarray | None:
         """Reopen a dropped stream, waiting longer after each failure (0.5 s doubling
         to 8 s); its first frame, or None after `reconnect_s` or `release`."""
-        self._cap.release()
+        with self._cap_lock:
+            self._cap.release()
         dropped = time.monotonic()
         self._notice(f"{self.label} dropped after frame {self.position}; reconnecting")
         delay = BACKOFF_S[0]
         while not self._closing.is_set():
-            cap = self._open()
+            cap = self._open()  # our own until adopted, out of release()'s reach
             ok, frame = cap.read() if cap.isOpened() else (False, None)
-            if ok and frame is not None:
-                self._cap = cap
+            with self._cap_lock:
+                adopted = ok and frame is not None and not self._closing.is_set()
+                if adopted:
+                    self._cap = cap
+            if adopted:
                 gap = Gap(self.position, time.monotonic() - dropped)
                 self.gaps.append(gap)
                 self._notice(f"{self.label}: {gap}")
@@ -229,14 +237,17 @@ class VideoSource:
         if not self._seekable:
             return
         index = int(np.clip(index, 0, max(self.frame_count - 1, 0)))
-        self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        with self._cap_lock:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
         self._pending = None
         self.position = index
 
     def release(self) -> None:
-        """Close the source; also ends a reconnection in progress on another thread."""
+        """Close the source; also ends a reconnection in progress on another thread,
+        after the read in progress there (at most STREAM_TIMEOUT_MS on a stream)."""
         self._closing.set()
-        self._cap.release()
+        with self._cap_lock:
+            self._cap.release()
         self._forget_download()
 
     def _forget_download(self) -> None:
