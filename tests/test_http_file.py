@@ -2,6 +2,9 @@
 MP4 layout, on servers with and without Range support."""
 from __future__ import annotations
 
+import socket
+import time
+
 import av
 import numpy as np
 import pytest
@@ -11,7 +14,7 @@ from synth import count_frames
 import c3ae.source.http_file
 from c3ae.cli.annotate import main
 from c3ae.errors import SourceError
-from c3ae.source.http_file import index_at_end
+from c3ae.source.http_file import index_at_end, probe
 from c3ae.source.video import VideoSource
 
 FRAMES = 30
@@ -106,6 +109,29 @@ def test_http_file_cut_short_ends_as_truncated_without_reconnecting(clips):
             markers = _read_all(source)
     assert 0 < len(markers) < FRAMES and server.requests == 1 and source.gaps == []
     assert "connection dropped" in source.truncation()
+
+
+def test_probe_tells_files_from_feeds_and_playlists(clips):
+    kinds = {"video/mp4": clips["end"], "multipart/x-mixed-replace; boundary=frame": b"--frame\r\n" * 100,
+             "application/vnd.apple.mpegurl": b"#EXTM3U\n"}
+    found = {}
+    for content_type, body in kinds.items():
+        with ClipServer(body, content_type, length=True, ranges=True) as server:
+            found[content_type.split(";")[0]] = probe(server.url, 5)
+    mp4, mjpeg, hls = found.values()
+    assert mp4.is_file and mp4.ranges and mp4.length == len(clips["end"]) and mp4.index_at_end
+    assert not mp4.needs_download  # the server can seek to the index
+    assert not mjpeg.is_file and not hls.is_file and hls.playlist
+
+
+def test_server_that_refuses_is_a_clear_error_at_once():
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/clip"
+        started = time.monotonic()
+        with pytest.raises(SourceError, match="no answer"):
+            VideoSource(url)
+    assert time.monotonic() - started < 2
 
 
 def test_missing_http_file_is_a_clear_error():

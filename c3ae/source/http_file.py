@@ -2,7 +2,8 @@
 download of the one kind of file that cannot be read as it arrives.
 
 A server that states a length is serving a file, which ends at its end; a live
-stream (an IP camera's MJPEG or MP4 feed) has none. An MP4 keeps its index
+stream (an IP camera's MJPEG or MP4 feed) has none, and an HLS or DASH playlist's
+length says nothing about the video (its container's duration does). An MP4 keeps its index
 (`moov`) either before its media data (`mdat`, "faststart") or after it, the
 usual layout; a reader can only reach an index at the end by seeking, which
 needs a server that honours Range requests. When it does not, the file is
@@ -29,7 +30,8 @@ HEAD_BYTES = 64 * 1024  # read to find an MP4's first boxes; its index or media 
 DOWNLOAD_LIMIT = 2 * 1024**3  # largest file downloaded to a temporary file (2 GiB)
 DOWNLOAD_MARGIN = 256 * 1024**2  # free space left on the temporary folder's disk after a download
 CHUNK = 1024**2
-LIVE_TYPES = ("multipart/", "mpegurl", "dash+xml")  # MJPEG feeds and playlists: their length is not the video's
+PLAYLIST_TYPES = ("mpegurl", "dash+xml")  # HLS and DASH: the length is the playlist's, not the video's
+PLAYLIST_SUFFIXES = (".m3u8", ".mpd")
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,12 @@ class HttpInfo:
     ranges: bool  # the server honours Range requests, so a reader can seek
     content_type: str
     index_at_end: bool  # an MP4 whose index (moov) comes after its media data (mdat)
+    playlist: bool  # HLS or DASH: live or not, only the playlist itself tells (its container's duration)
 
     @property
     def is_file(self) -> bool:
-        """A body of known length that is the video itself (not a feed or a playlist)."""
-        return self.length is not None and not any(kind in self.content_type for kind in LIVE_TYPES)
+        """A body of known length that is the video itself (not an MJPEG feed or a playlist)."""
+        return self.length is not None and not self.playlist and "multipart/" not in self.content_type
 
     @property
     def needs_download(self) -> bool:
@@ -104,7 +107,9 @@ def probe(url: str, timeout_s: float) -> HttpInfo | None:
         if isinstance(reason, (ConnectionRefusedError, TimeoutError, socket.gaierror)):
             raise SourceError(f"Cannot open {url}: no answer ({reason})") from exc
         return None
-    return HttpInfo(length, ranges, content_type, index_at_end(head))
+    playlist = any(kind in content_type for kind in PLAYLIST_TYPES) or \
+        urllib.parse.urlsplit(url).path.lower().endswith(PLAYLIST_SUFFIXES)
+    return HttpInfo(length, ranges, content_type, index_at_end(head), playlist)
 
 
 def download(url: str, length: int, timeout_s: float, stop: Callable[[], bool] | None = None,

@@ -119,16 +119,17 @@ class VideoSource:
             self._downloaded = download(self.source, http.length, STREAM_TIMEOUT_MS / 1000, stop, on_notice)
             self._seekable = True
         try:
-            self._start(container_decides=is_http and http is None)
+            self._start(container_decides=is_http and (http is None or http.playlist))
         except BaseException:
             self._forget_download()
             raise
 
     def _start(self, container_decides: bool) -> None:
-        """Open the capture and read the first frame. `container_decides`: an http
-        server that did not answer the probe serves a file when its container
-        states a duration (read as it arrives, without seeking). Only then: a
-        live fragmented MP4 states the duration of its first fragment."""
+        """Open the capture and read the first frame. `container_decides`: an HLS
+        or DASH playlist, or an http server that did not answer the probe, serves
+        a file when its container states a duration (read as it arrives, without
+        seeking). Only then: a live fragmented MP4 states the duration of its
+        first fragment."""
         self._cap = self._open()
         if not self._cap.isOpened():
             self._cap.release()
