@@ -61,7 +61,6 @@ def test_folder_with_a_broken_file_annotates_the_rest(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
-
 def test_a_worker_process_that_dies_fails_only_its_own_file(monkeypatch):
     from crashing import crash_on_bad  # a light module: each worker process imports it again
 
@@ -73,3 +72,16 @@ def test_a_worker_process_that_dies_fails_only_its_own_file(monkeypatch):
     c3ae.cli.batch.run_local(jobs, 2, rows.append, [])
     status = {row["input"].split("/")[-1]: row["status"] for row in rows}
     assert status == {"a.mp4": "ok", "bad.mp4": "failed", "c.mp4": "ok", "d.mp4": "ok"}
+
+
+def test_an_output_folder_that_is_a_file_is_refused_before_any_work(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _clip(folder / "a.mp4")
+    taken = tmp_path / "results"
+    taken.write_text("a file, not a folder")
+    for output in (str(taken), f"{taken}/", str(taken / "sub") + "/"):
+        assert main([str(folder), "-o", output, "--allow-untrained"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("error: ") and str(taken) in err
+    assert taken.read_text() == "a file, not a folder"

@@ -28,17 +28,20 @@ START_LIMIT_S = 90  # two worker processes importing torch on a busy machine
 STOP_LIMIT_S = 10  # the issue asks for 2 s; measured ~0.3 s for the workers (see the issue's closing note)
 
 
-@pytest.fixture(scope="module")
-def inputs(tmp_path_factory) -> Path:
+def write_inputs(folder: Path) -> Path:
     """a.mp4 (20 frames, done first), then b, c and d (long); noise so that a
     second of video is a large fragment and decoding takes real time."""
-    folder = tmp_path_factory.mktemp("in")
     base = np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)
     write_clip(folder / "a.mp4", [np.roll(base, 7 * i, axis=1) for i in range(20)], fps=25)
     write_clip(folder / "b.mp4", [np.roll(base, 7 * i, axis=1) for i in range(LONG_FRAMES)], fps=25)
     for name in ("c.mp4", "d.mp4"):
         shutil.copy(folder / "b.mp4", folder / name)
     return folder
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> Path:
+    return write_inputs(tmp_path_factory.mktemp("in"))
 
 
 def _session(sid: int) -> list[int]:
@@ -118,7 +121,7 @@ def run(inputs, tmp_path):
         each.close()
 
 
-def _check_stopped(run: Run, code: int) -> None:
+def check_stopped(run: Run, code: int) -> None:
     """Exit status, no traceback, rows, partial videos and no process left."""
     assert run.process.wait(timeout=60) == code
     assert _wait_until(lambda: not run.children(), STOP_LIMIT_S) < STOP_LIMIT_S
@@ -136,7 +139,7 @@ def test_ctrl_c_to_the_process_group_stops_every_file(run):
     annotate = run()
     annotate.wait_for_two_files_in_progress()
     os.killpg(annotate.process.pid, signal.SIGINT)
-    _check_stopped(annotate, 130)
+    check_stopped(annotate, 130)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -144,7 +147,7 @@ def test_a_signal_to_the_main_process_alone_stops_every_file(run, sig):
     annotate = run()
     annotate.wait_for_two_files_in_progress()
     os.kill(annotate.process.pid, sig)
-    _check_stopped(annotate, 128 + sig)
+    check_stopped(annotate, 128 + sig)
 
 
 def test_killing_the_main_process_leaves_no_worker_and_keeps_the_rows(run):

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import csv
+import os
+import signal
 
 import pytest
 from synth import count_frames, face_clip_frames, real_faces, write_clip
+from test_batch_stop import Run, check_stopped, write_inputs
 
 from c3ae.cli.annotate import main
 
@@ -37,3 +40,23 @@ def test_ray_local_matches_a_local_run(tmp_path, capsys):
     keep = ("input", "status", "frames", "faces", "people")
     assert ([{k: r[k] for k in keep} for r in _rows(ray_out / "summary.csv")]
             == [{k: r[k] for k in keep} for r in _rows(local / "summary.csv")])
+
+
+@pytest.mark.parametrize("group", [True, False], ids=["Ctrl+C to the group", "SIGTERM to the main pid"])
+def test_ray_local_stops_every_task_and_shuts_down(tmp_path, group):
+    (tmp_path / "in").mkdir()
+    annotate = Run(write_inputs(tmp_path / "in"), tmp_path / "out", "--ray", "local")
+    try:
+        try:
+            annotate.wait_for_two_files_in_progress()
+        except AssertionError:
+            if "Ray could not start" in annotate.stderr():
+                pytest.skip(annotate.stderr().strip().splitlines()[-1])
+            raise
+        if group:
+            os.killpg(annotate.process.pid, signal.SIGINT)
+        else:
+            os.kill(annotate.process.pid, signal.SIGTERM)
+        check_stopped(annotate, 130 if group else 143)  # running tasks report their frames; Ray's processes end
+    finally:
+        annotate.close()
