@@ -1,7 +1,7 @@
 """Per-stage milliseconds, and the FPS of headless annotation, on a video.
 
     python bench/pipeline.py [VIDEO] [--detector short|full] [--device cpu|cuda] [--busy] [--baseline]
-                             [--repeats 3]
+                             [--every-frame] [--repeats 3]
 
 Without VIDEO it builds a 640x360 clip with two real faces from
 ../shared/datasets/aaf-train in a temporary folder (never in the repo).
@@ -13,6 +13,9 @@ model and encode overlap there) and its FPS is printed, the median of
 process) keeps one core busy, as any desktop program may, and prints the
 ratio busy/quiet. `--baseline` does the same with torch's and OpenCV's
 default threads and no overlap (the behaviour before the policy).
+`--every-frame` also runs annotate with detection on every frame (no
+detection schedule, `c3ae.detect.schedule`), its runs interleaved with the
+shipped ones so both see the same load, and prints the ratio.
 """
 from __future__ import annotations
 
@@ -56,13 +59,20 @@ BASELINE = ("import sys, c3ae.runtime.threads as t; from dataclasses import repl
             "t.apply = lambda plan=None: replace(t.plan_for(), torch_threads=0, overlap=False); "
             "t.current = lambda: replace(t.plan_for(), encoder_threads=0); "
             "import main; sys.exit(main.main(sys.argv[1:]))")
+# detection on every frame: annotate's pipeline built with detect_every=1
+EVERY_FRAME = ("import sys, c3ae.pipeline as p; init = p.FramePipeline.__init__; "
+               "p.FramePipeline.__init__ = lambda self, *a, **k: init(self, *a, **{**k, 'detect_every': 1}); "
+               "import main; sys.exit(main.main(sys.argv[1:]))")
 
 
-def annotate_fps(video: Path, out_dir: Path, detector: str, device: str, baseline: bool) -> float:
-    """FPS that a fresh `main.py annotate` process reports (its loop only, start-up excluded)."""
+def annotate_fps(video: Path, out_dir: Path, detector: str, device: str, baseline: bool,
+                 code: str | None = None) -> float:
+    """FPS that a fresh `main.py annotate` process reports (its loop only, start-up excluded);
+    `code`: a `python -c` prefix that patches the program first (BASELINE, EVERY_FRAME)."""
     cli = ["annotate", str(video), "-o", str(out_dir / "annotate.mp4"), "--csv", str(out_dir / "annotate.csv"),
            "--detector", detector, "--device", device, "--allow-untrained", "--overwrite"]
-    prefix = ["-c", BASELINE] if baseline else [str(ROOT / "main.py")]
+    code = BASELINE if baseline else code
+    prefix = ["-c", code] if code else [str(ROOT / "main.py")]
     done = subprocess.run([sys.executable, *prefix, *cli], cwd=ROOT, capture_output=True, text=True, check=True)
     return float(re.search(r"([0-9.]+) FPS", done.stdout).group(1))
 
@@ -84,6 +94,17 @@ def quiet_and_busy(video: Path, out_dir: Path, detector: str, device: str, basel
             loop.wait()
         line += f", one core busy {loaded:.1f} FPS, ratio {loaded / quiet:.2f}"
     print(line + f" (median of {repeats})", flush=True)
+
+
+def every_frame_ab(video: Path, out_dir: Path, detector: str, device: str, repeats: int) -> None:
+    """Shipped annotate against detection on every frame, runs interleaved (A B A B ...)."""
+    shipped, every = [], []
+    for _ in range(repeats):
+        shipped.append(annotate_fps(video, out_dir, detector, device, False))
+        every.append(annotate_fps(video, out_dir, detector, device, False, EVERY_FRAME))
+    a, b = statistics.median(shipped), statistics.median(every)
+    print(f"  main.py annotate, detection schedule {a:.1f} FPS, detection on every frame {b:.1f} FPS, "
+          f"ratio {a / b:.2f} (medians of {repeats}, interleaved)", flush=True)
 
 
 def run(video: Path, detector: str, device: str, out_dir: Path) -> None:
@@ -126,6 +147,8 @@ def main() -> None:
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--busy", action="store_true", help="also measure annotate beside a busy loop on one core")
     parser.add_argument("--baseline", action="store_true", help="also measure the library default threads")
+    parser.add_argument("--every-frame", action="store_true",
+                        help="also measure annotate with detection on every frame (A/B, interleaved)")
     parser.add_argument("--repeats", type=int, default=3, help="annotate runs per figure (median)")
     args = parser.parse_args()
     plan = threads.apply()
@@ -137,6 +160,8 @@ def main() -> None:
         run(video, detector, args.device, Path(tmp))
         for baseline in (False, True) if args.baseline else (False,):
             quiet_and_busy(video, Path(tmp), detector, args.device, baseline, args.busy, args.repeats)
+        if args.every_frame:
+            every_frame_ab(video, Path(tmp), detector, args.device, args.repeats)
 
 
 if __name__ == "__main__":

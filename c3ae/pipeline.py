@@ -8,6 +8,13 @@ start tracks, the weaker ones can only keep an existing track alive (a face
 half covered by a hand), as in ByteTrack. Given frame indices, `process`
 keeps the tracker's state per frame, so a player that steps or seeks back
 gets the same tracks and ages as the first pass.
+
+`detect_every` > 1 (headless annotation, where speed is throughput) skips
+detection on frames where the same confirmed faces stay put
+(`c3ae.detect.schedule`): those frames carry the tracks (`missed` > 0). It is
+for one pass in order (the schedule's state is not part of the seek history).
+The app keeps 1: a live view should not show "not seen" between looks, and
+its frame rate is the camera's.
 """
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ import torch
 
 from c3ae.crops.context import face_crops
 from c3ae.detect.blazeface import FaceDetector
+from c3ae.detect.schedule import DetectionSchedule
 from c3ae.detect.tiles import TiledDetector
 from c3ae.draw import overlay
 from c3ae.draw.privacy import blur_faces
@@ -29,6 +37,11 @@ from c3ae.options import TILES_MIN_SIDE, PipelineOptions
 from c3ae.track.tracker import FaceTracker, StateHistory
 
 WEAK_SCORE = 0.3  # detections from here up may continue a track
+ANNOTATE_DETECT_EVERY = 3  # annotate's schedule: a new face is found within 2 frames
+# `prepare` runs at most 3 frames ahead of `finish` (`overlap.ahead` with its
+# default depth 2, plus the frame the producer holds), so the tracker's request
+# to look again is due this many frames on: the same frames whatever the timing
+FEEDBACK_LAG = 4
 UNTRAINED_BANNER = "UNTRAINED MODEL - ages are not shown (weights/c3ae.pt missing or untrained)"
 
 
@@ -49,6 +62,7 @@ class Prepared:
     faces: Faces  # this frame's detections
     crops: torch.Tensor  # (N, 3, 3, 64, 64)
     timings: dict[str, float]  # detect, crop: milliseconds
+    number: int = 0  # the frame's number in the detection schedule
 
 
 class FramePipeline:
@@ -57,9 +71,10 @@ class FramePipeline:
 
     def __init__(self, options: PipelineOptions = PipelineOptions(), *, source: str | int | None = None,
                  video: bool = True, weights: Path | str | None = DEFAULT_WEIGHTS,
-                 engine: AgeEngine | None = None) -> None:
+                 engine: AgeEngine | None = None, detect_every: int = 1) -> None:
         """`options` with 'auto' resolved for `source` (a file when None); `engine`:
-        an already loaded model to share, else `weights` are loaded."""
+        an already loaded model to share, else `weights` are loaded; `detect_every`:
+        detect at least every that many frames (see the module's docstring)."""
         options = options.resolved(source)
         # the engine first: weights that fail to load then leave no native detector behind
         self.engine = engine or AgeEngine(weights, device=options.device)
@@ -68,6 +83,8 @@ class FramePipeline:
         if options.tiles != "off":  # small faces in big frames: tiles every few frames, tracks carry them between
             self.detector = TiledDetector(self.detector, min_side=TILES_MIN_SIDE[options.tiles])
         self.tracker = FaceTracker(smoothing=options.smoothing, high_score=options.min_score)
+        self.schedule = DetectionSchedule(detect_every, confirm=self.tracker.confirm_hits)
+        self._newest_track = 0  # the highest track ID the tracker has given out
         self.history = StateHistory()
         self._last_index: int | None = None
         self.show_bars = options.show_bars
@@ -115,6 +132,8 @@ class FramePipeline:
         self.tracker.reset()
         self.history.clear()
         self._last_index = None
+        self.schedule.reset()
+        self._newest_track = 0
 
     def _rewind(self, frame_index: int) -> None:
         """Before a frame that does not follow the last one: continue from the
@@ -137,11 +156,16 @@ class FramePipeline:
         the detector keeps its own clock, so frames must reach it in order, and
         `finish` must take them in that order; the results are then `process`'s."""
         t0 = time.perf_counter()
-        faces = self.detector.detect(frame)
+        if self.schedule.due(frame):
+            faces = self.detector.detect(frame)
+            self.schedule.seen(faces)
+        else:  # the tracker carries this frame's faces
+            faces = Faces.empty()
         t1 = time.perf_counter()
         crops = face_crops(frame, faces)
         t2 = time.perf_counter()
-        return Prepared(frame, faces, crops, {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3})
+        return Prepared(frame, faces, crops, {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3},
+                        self.schedule.frame)
 
     def finish(self, prepared: Prepared, draw: bool = True, frame_index: int | None = None) -> FrameResult:
         """Model, tracker and drawing for a prepared frame, in frame order (see `process`)."""
@@ -162,6 +186,7 @@ class FramePipeline:
         if frame_index is not None:
             self._rewind(frame_index)
         faces = self.tracker.update(faces, frame, crops, frame_index)
+        self._hold_for_new_tracks(faces, prepared.number)
         if frame_index is not None:
             self.history.put(frame_index, self.tracker.snapshot())
             self._last_index = frame_index
@@ -176,6 +201,14 @@ class FramePipeline:
                 overlay.banner(out, UNTRAINED_BANNER)
             lap("draw")
         return FrameResult(out, faces, timings, crops if self.keep_crops else None)
+
+    def _hold_for_new_tracks(self, faces: Faces, number: int) -> None:
+        """A track the tracker just started must be detected until it is confirmed,
+        also where the schedule saw no new face (a shot cut, a split on appearance)."""
+        ids = faces.track_ids[faces.missed == 0]
+        if len(ids) and ids.max() > self._newest_track:
+            self._newest_track = int(ids.max())
+            self.schedule.hold(start=number + FEEDBACK_LAG)
 
     def close(self) -> None:
         self.detector.close()

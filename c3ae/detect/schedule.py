@@ -1,0 +1,127 @@
+"""Which frames the detector looks at: every frame while faces are new or lost,
+every `every`-th frame while the same faces stay put.
+
+Detection is about half of each frame's work, and on a steady shot the tracker's
+Kalman filter carries a confirmed face over a frame or two without it. A frame
+that is not looked at gives the tracker no detections, so its faces come out
+carried (`missed` > 0, CSV `detected` 0) with the track's age: the rows stay
+honest, only fewer of them hold a fresh estimate.
+
+The tracker drops a track that misses a frame before its third detection
+(`confirm_hits`), so the schedule looks at every frame until each face it
+found has been seen on `confirm` looked frames in a row, and again right after
+a face it had disappears. Faces close to each other are looked at on every
+frame too: when people cross, only detections keep their identities apart.
+It matches faces between its own looks by place and size alone, before the
+tracker runs, so it decides without waiting for the tracker's answer, which
+arrives frames later when detection runs ahead (`c3ae.runtime.overlap`). For
+what it cannot see (a shot cut, a track split on appearance) the pipeline
+calls `hold` when the tracker starts a track, and the schedule itself
+treats a frame that differs wholly from the one before (a cut: the tracker
+then ends every track, even where the new shot has faces at the same places)
+as new. A new face waits at most `every` - 1 frames to be found.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from c3ae.faces import Faces
+
+CONFIRM = 3  # looked frames in a row a face needs: the tracker's confirm_hits
+SAME_PLACE = 0.5  # centre moved less than this many face sizes between looks: the same face
+SAME_SIZE = 1.5  # and its size changed less than this factor
+CUT_CHANGE = 25.0  # mean grey-level change of a 32x18 thumbnail: a cut (measured 72-79; a pan 8, a light dip 11)
+THUMB = (32, 18)
+NEAR = 2.0  # faces whose centres are closer than this many face sizes may cross: look at every frame
+
+
+def same_faces(previous: Faces, current: Faces) -> np.ndarray:
+    """For each current face, the index of the previous face at the same place and
+    size (greedy, nearest first), or -1."""
+    match = np.full(len(current), -1, np.int64)
+    if not len(previous) or not len(current):
+        return match
+    centre = lambda f: (f.boxes[:, :2] + f.boxes[:, 2:]) / 2  # noqa: E731
+    size = np.maximum(previous.sizes, 1.0)
+    distance = np.linalg.norm(centre(current)[:, None] - centre(previous)[None], axis=2) / size[None]
+    ratio = np.maximum(current.sizes, 1.0)[:, None] / size[None]
+    distance[(distance >= SAME_PLACE) | (ratio > SAME_SIZE) | (ratio < 1 / SAME_SIZE)] = np.inf
+    while np.isfinite(distance).any():
+        i, j = np.unravel_index(np.argmin(distance), distance.shape)
+        match[i] = j
+        distance[i, :] = np.inf
+        distance[:, j] = np.inf
+    return match
+
+
+def crowded(faces: Faces, near: float = NEAR) -> bool:
+    """Whether two faces are within `near` sizes (the larger one's) of each other."""
+    if len(faces) < 2:
+        return False
+    centres = (faces.boxes[:, :2] + faces.boxes[:, 2:]) / 2
+    distance = np.linalg.norm(centres[:, None] - centres[None], axis=2)
+    sizes = faces.sizes
+    close = distance < near * np.maximum(sizes[:, None], sizes[None])
+    np.fill_diagonal(close, False)
+    return bool(close.any())
+
+
+class DetectionSchedule:
+    """`due()` before each frame says whether to detect on it; `seen(faces)` takes
+    what a looked frame found. Frames must come in order (one schedule per stream)."""
+
+    def __init__(self, every: int = 1, confirm: int = CONFIRM) -> None:
+        self.every = max(1, int(every))
+        self.confirm = int(confirm)
+        self.reset()
+
+    def reset(self) -> None:
+        """A new source: look at the next frame."""
+        self.frame = -1  # number of the frame `due` was last asked about
+        self._faces = Faces.empty()
+        self._streaks = np.zeros(0, np.int64)  # looked frames in a row each of `_faces` was found on
+        self._crowded = False  # two of `_faces` close enough to cross
+        self._since = self.every - 1  # frames since the last look: the first frame is looked at
+        self._must: set[int] = set()  # frame numbers to look at whatever happens
+        self._thumb: np.ndarray | None = None  # the previous frame, tiny, to see cuts
+
+    def hold(self, start: int | None = None, frames: int | None = None) -> None:
+        """Look at `frames` frames (default `confirm`) from frame number `start`
+        (default the next one). The pipeline calls it from the tracker's thread
+        with a `start` far enough ahead that `due` has not passed it yet, so the
+        frames looked at do not depend on how the threads interleave."""
+        start = self.frame + 1 if start is None else int(start)
+        self._must.update(range(start, start + (self.confirm if frames is None else int(frames))))
+
+    def due(self, frame: np.ndarray) -> bool:
+        """Whether `frame`, the next one, is to be detected; counts it either way."""
+        self.frame += 1
+        self._since += 1
+        if self.every > 1 and self._cut(frame):
+            self.hold(start=self.frame)
+        if self.frame in self._must:
+            self._must.discard(self.frame)
+            return True
+        unsettled = bool((self._streaks < self.confirm).any()) or self._crowded
+        return unsettled or self._since >= self.every
+
+    def _cut(self, frame: np.ndarray) -> bool:
+        """Whether `frame` differs wholly from the previous one (every 4th pixel is enough)."""
+        small = cv2.resize(np.ascontiguousarray(frame[::4, ::4]), THUMB, interpolation=cv2.INTER_AREA)
+        thumb = (small.astype(np.float32).mean(axis=2) if small.ndim == 3 else small.astype(np.float32))
+        previous, self._thumb = self._thumb, thumb
+        return previous is not None and float(np.abs(thumb - previous).mean()) > CUT_CHANGE
+
+    def seen(self, faces: Faces) -> None:
+        """The faces found on the frame `due` just allowed."""
+        match = same_faces(self._faces, faces)
+        lost = len(set(range(len(self._faces))) - set(match[match >= 0].tolist())) > 0
+        streaks = np.ones(len(faces), np.int64)
+        streaks[match >= 0] += self._streaks[match[match >= 0]]
+        self._streaks = streaks
+        self._faces = faces
+        self._crowded = crowded(faces)
+        self._since = 0
+        if lost:  # a face gone: look again at once, a brief miss stays brief
+            self.hold(frames=1)
