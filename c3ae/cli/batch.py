@@ -7,7 +7,9 @@ separate processes (`--workers`), or as Ray tasks (`--ray`) on this machine or
 a cluster; either way one file's failure is its row's status, never the end
 of the batch. Each process follows `c3ae.runtime.threads` for its share of the cores
 (one core each: one torch thread), as whole files side by side use the cores
-better than threads inside one small model.
+better than threads inside one small model. A stop (Ctrl+C, SIGTERM) reaches
+every worker or task: files in progress are finalised and reported `stopped`
+with their frames, queued ones `not run` (`c3ae.cli.pool`).
 """
 from __future__ import annotations
 
@@ -303,9 +305,9 @@ def annotate_batch(args: argparse.Namespace, settings: dict, stop: list[int]) ->
                 tqdm.write(f"{row['status']}: {row['input']}: {row['message']}", file=sys.stderr)
 
         workers = max(1, min(args.workers or threads.usable_cores(), len(jobs)))
-        if args.ray:
+        if args.ray and not stop:  # a stop that came during the checks starts nothing
             run_ray(jobs, args.ray, done, stop)
-        else:
+        elif not stop:
             run_local(jobs, workers, done, stop)
     order = {job.input: i for i, job in enumerate(jobs)}
     rows.sort(key=lambda r: order[r["input"]])
