@@ -128,8 +128,8 @@ class VideoSource:
         """Open the capture and read the first frame. `container_decides`: an HLS
         or DASH playlist, or an http server that did not answer the probe, serves
         a file when its container states a duration (read as it arrives, without
-        seeking). Only then: a live fragmented MP4 states the duration of its
-        first fragment."""
+        seeking). Not a plain http body without a length: a live fragmented MP4
+        states the duration of its first fragment."""
         self._cap = self._open()
         if not self._cap.isOpened():
             self._cap.release()
