@@ -51,11 +51,13 @@ def test_stream_capture_is_latest_frame_wins_and_reports_its_gap(tmp_path):
     body = _fragmented_clip(tmp_path / "clip.mp4")
     with ClipServer(body, drops=1, cut_at=_cut_in_second_fragment(body), whole=1) as server:
         capture = Capture(server.url)
-        assert capture.is_camera  # live: no seeking, newest frame only
-        notices, frames, deadline = [], 0, time.monotonic() + 20
-        while time.monotonic() < deadline and not any("gap" in n for n in notices):
-            frames += capture.read() is not None
-            notices += capture.notices()
-            time.sleep(0.005)
-        capture.close()
+        try:
+            assert capture.is_camera  # live: no seeking, newest frame only
+            notices, frames, deadline = [], 0, time.monotonic() + 20
+            while time.monotonic() < deadline and not any("gap" in n for n in notices):
+                frames += capture.read() is not None
+                notices += capture.notices()
+                time.sleep(0.005)
+        finally:
+            capture.close()  # its reader thread stops even when an assertion fails
     assert frames > 0 and any("dropped after frame" in n for n in notices) and any("gap" in n for n in notices)
