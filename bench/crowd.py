@@ -1,6 +1,6 @@
 """Crowds in big frames: faces found in a 2560x1440 mosaic against each shot alone, and FPS.
 
-    python bench/crowd.py [--frames 60] [--per-cell 3] [--face-h 100] [--tiles auto|on|off]
+    python bench/crowd.py [--frames 60] [--per-cell 3] [--face-h 100] [--tiles auto|on|off] [--detect-every K]
 
 Builds, in a temporary folder, a 2560x1440 clip: a 4x4 mosaic of 640x360 shots,
 each of `per-cell` dataset portraits (../shared/datasets/aaf-train) swaying on
@@ -11,7 +11,8 @@ detect + crop of frame n+1 beside the model, tracker and drawing on frame n;
 the thread policy of `c3ae.runtime.threads`), and prints per frame, as medians over
 frames: faces detected in that frame, faces reported (with the tracks carried
 between tiled frames), their share of the reference, the full frame without
-tiles, and the processing FPS (no encoding). Last, `main.py annotate` runs on
+tiles, and the processing FPS (no encoding), with annotate's detection schedule
+(`c3ae.detect.schedule`; `--detect-every 1` detects on every frame). Last, `main.py annotate` runs on
 the clip end to end (with H.264 encoding and CSV) and its FPS is printed.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ import numpy as np
 from c3ae.detect.blazeface import FaceDetector
 from c3ae.errors import NoDatasetFaces
 from c3ae.options import PipelineOptions
-from c3ae.pipeline import FramePipeline
+from c3ae.pipeline import ANNOTATE_DETECT_EVERY, FramePipeline
 from c3ae.runtime import overlap, threads
 from c3ae.source.video import VideoSource
 from c3ae.training.clips import crowd_frames, dataset_faces
@@ -66,11 +67,11 @@ def iter_frames(source: VideoSource) -> Iterator[np.ndarray]:
         yield frame
 
 
-def process(path: Path, tiles: str) -> tuple[list[int], list[int], float]:
+def process(path: Path, tiles: str, every: int) -> tuple[list[int], list[int], float]:
     """Faces detected and reported per frame, and processing FPS, as annotate runs the pipeline."""
     plan = threads.apply()
     source = VideoSource(str(path))
-    pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu", tiles=tiles))
+    pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu", tiles=tiles), detect_every=every)
     detected, reported = [], []
     start = time.perf_counter()
     try:
@@ -101,14 +102,17 @@ def main() -> None:
     parser.add_argument("--per-cell", type=int, default=3, help="portraits per 640x360 shot")
     parser.add_argument("--face-h", type=int, default=100, help="portrait height in pixels")
     parser.add_argument("--tiles", choices=["auto", "on", "off"], default="auto")
+    parser.add_argument("--detect-every", type=int, default=ANNOTATE_DETECT_EVERY,
+                        help="the detection schedule's k (annotate's by default; 1: every frame)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "crowd_2560x1440.mp4"
         reference, plain = build_clip(clip, args.frames, args.per_cell, args.face_h)
-        detected, reported, fps = process(clip, args.tiles)
+        detected, reported, fps = process(clip, args.tiles, args.detect_every)
         ref = statistics.median(reference)
         print(f"2560x1440 mosaic of 4x4 shots, {args.per_cell} portraits each, {len(reference)} frames; "
-              f"tiles={args.tiles}, {threads.current().cores} cores")
+              f"tiles={args.tiles}, detection at least every {args.detect_every} frames, "
+              f"{threads.current().cores} cores")
         print(f"  faces per frame, each shot alone (reference): {ref:.0f} (median)")
         for name, counts in (("full frame, no tiles", plain), ("pipeline, detected this frame", detected),
                              ("pipeline, reported (tracks carried)", reported)):
