@@ -27,7 +27,8 @@ TILES_MIN_SIDE = {"auto": 1280, "on": 0}
 RANGES: dict[str, tuple[float, float, str]] = {
     "min_score": (DETECTOR_FLOOR, 1.0, "detector confidence a face needs"),
     "min_size": (0.0, 4096.0, "smallest face side in pixels"),
-    "smoothing": (0.0, 0.99, "temporal smoothing of ages: 0 none, 0.9 ~ the last 10 frames"),
+    "smoothing": (0.0, 0.99, "smoothing of the live age chart: 0 none, 0.9 ~ the last 10 frames"
+                  " (a person's age fuses all their frames)"),
 }
 
 

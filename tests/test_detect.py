@@ -75,3 +75,32 @@ def test_exactly_one_opencv_distribution_is_installed():
     opencv = sorted(n for n in names if n.startswith("opencv"))
     assert opencv == ["opencv-contrib-python-headless"]
     assert hasattr(cv2, "face")  # contrib modules present
+
+
+def _close_up_frame(img: np.ndarray, face_px: float, stills: FaceDetector) -> np.ndarray:
+    """The portrait's face `face_px` tall, centred in a 1280x720 frame."""
+    x1, y1, x2, y2 = stills.detect(img, pad=0.3).boxes[0]
+    scale = face_px / max(x2 - x1, y2 - y1)
+    big = cv2.resize(img, None, fx=scale, fy=scale)
+    cx, cy = int((x1 + x2) / 2 * scale), int((y1 + y2) / 2 * scale)
+    src = big[max(cy - 360, 0):cy + 360, max(cx - 640, 0):cx + 640]
+    frame = np.full((720, 1280, 3), 70, np.uint8)
+    oy, ox = (720 - src.shape[0]) // 2, (1280 - src.shape[1]) // 2
+    frame[oy:oy + src.shape[0], ox:ox + src.shape[1]] = src
+    return frame
+
+
+def test_in_video_the_full_range_model_hands_close_ups_to_the_short_range_one(detector):
+    """Its score collapses on some close-ups (0.8 -> 0.2 on a 420 px face in 720p, the
+    short-range model's stays at 0.9): a close-up in view is the short model's."""
+    img = real_faces(1)[0]
+    frame = _close_up_frame(img, 460, detector)
+    with FaceDetector("short", video=True) as short, FaceDetector("full", video=True) as full:
+        expected = [short.detect(frame) for _ in range(3)]
+        found = [full.detect(frame) for _ in range(3)]
+    for got, want in zip(found, expected):
+        assert len(got) == 1 and got.scores[0] == want.scores[0]
+        np.testing.assert_allclose(got.boxes, want.boxes, atol=1)
+    small = _close_up_frame(img, 50, detector)
+    with FaceDetector("full", video=True) as full, FaceDetector("full", video=False) as alone:
+        np.testing.assert_allclose(full.detect(small).boxes, alone.detect(small).boxes, atol=2)

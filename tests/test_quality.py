@@ -4,6 +4,7 @@ import torch
 from synth import make_faces, real_faces
 
 from c3ae.crops.context import face_crops
+from c3ae.track.fusion import frame_weight
 from c3ae.track.quality import appearance, border_factor, face_quality, pose_factor, sharpness, similarity
 
 
@@ -47,3 +48,21 @@ def test_appearance_ignores_brightness_and_tells_colours_apart():
     assert s[0, 1] > 0.8 and s[0, 2] < 0.2
     black = appearance(torch.zeros((1, 3, 3, 64, 64), dtype=torch.uint8))
     assert black.sum() == 0 and similarity(black, looks)[0, 2] == 1.0  # unknown, never a mismatch
+
+
+def test_a_small_clear_face_counts_a_good_share_of_a_close_up_and_a_blurred_one_less():
+    """Quality (and the fusion weight from it) must not treat a clear 40 px face as
+    a blurred one: its upsampled crop is soft because it is small, which size counts."""
+    img = real_faces(1)[0]
+    frame = cv2.copyMakeBorder(img, 60, 60, 60, 60, cv2.BORDER_REFLECT)
+    h, w = img.shape[:2]
+    big = make_faces([(60 + 0.2 * w, 60 + 0.25 * h, 60 + 0.8 * w, 60 + 0.8 * h)])
+    f = 40.0 / big.sizes[0]
+    small_frame = cv2.resize(frame, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    small = big.replace(boxes=big.boxes * f, keypoints=big.keypoints * f)
+    q_big = face_quality(big, frame.shape, face_crops(frame, big))[0]
+    q_small = face_quality(small, small_frame.shape, face_crops(small_frame, small))[0]
+    blurred = cv2.GaussianBlur(small_frame, (0, 0), 1.5)
+    q_blurred = face_quality(small, blurred.shape, face_crops(blurred, small))[0]
+    assert frame_weight(q_small) > 0.45 * frame_weight(q_big)
+    assert q_blurred < 0.6 * q_small

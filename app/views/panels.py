@@ -61,8 +61,9 @@ class FaceRow(QFrame):
 
     def show_face(self, age: float, dist: np.ndarray, missed: int, time_s: float, trained: bool,
                   band: tuple[float, float], uncertain: bool) -> None:
-        """`band`: the track's likely age range (NaN until it has enough frames);
-        `uncertain`: its recent evidence is poor (small, blurred, turned or cut face)."""
+        """`age` and `band`: the track's fused age and calibrated band, as `--tracks` writes
+        them (the band NaN until it has enough frames, and while `uncertain`: its
+        evidence is poor or too thin for a useful band)."""
         colour = qcolour(self.track_id)
         if not trained:  # never present an untrained model's number as an age
             self.age_label.setText("—")
@@ -70,8 +71,9 @@ class FaceRow(QFrame):
             self.bars.set_data(None, float("nan"), colour, "untrained model: no age")
         else:
             self.age_label.setText(age_text(age, band, uncertain))
-            self.age_label.setToolTip(f"Likely between {band[0]:.0f} and {band[1]:.0f} years"
-                                      if np.isfinite(band).all() else "")
+            self.age_label.setToolTip(
+                f"Likely between {band[0]:.0f} and {band[1]:.0f} years: 8 in 10 people's true age lies in their band"
+                if np.isfinite(band).all() else "Too little clear evidence for a band" if uncertain else "")
             self.bars.set_data(dist, age, colour)
             self.sparkline.add(time_s, age, colour)
         self.sparkline.setVisible(trained)

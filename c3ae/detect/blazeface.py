@@ -3,7 +3,9 @@
 Two models: 'short' (short range, faces filling a good part of the frame: a
 webcam at arm's length, portrait photos) and 'full' (full range sparse, small
 faces in wide shots, e.g. 35-45 px faces in 640x360 event video). VIDEO mode
-serves streams, IMAGE mode stills. Results come back as a `Faces` batch.
+serves streams, IMAGE mode stills. Results come back as a `Faces` batch. In
+video, the full-range detector hands close-ups to the short-range model (see
+CLOSE_UP_SHARE).
 """
 from __future__ import annotations
 
@@ -23,6 +25,13 @@ os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging q
 
 DEFAULT_MIN_SCORE = 0.5
 DETECTOR_FLOOR = 0.2  # BlazeFace reports faces from this score up; `min_score` filters above it
+# The full-range model's score collapses on a close-up (a 420 px face in a 1280x720 frame:
+# 0.8 -> 0.22 as it grows by a tenth, while the short-range model stays at 0.89), so
+# in video a full-range detector also runs the short-range one while a face of this
+# share of the frame's shorter side is in view (this frame or the last), and every
+# CLOSE_UP_EVERY frames to find a close-up the full-range model does not see at all.
+CLOSE_UP_SHARE = 0.3
+CLOSE_UP_EVERY = 5
 
 
 def _face_detector_api() -> types.SimpleNamespace:
@@ -62,6 +71,16 @@ def _quiet_native_stderr():
         os.close(saved)
 
 
+def _overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, M) intersection over the smaller box: a face and a part of it score ~1."""
+    tl = np.maximum(a[:, None, :2], b[None, :, :2])
+    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
+    return inter / np.maximum(np.minimum(area_a[:, None], area_b[None, :]), 1e-6)
+
+
 class FaceDetector:
     """Thin wrapper that returns plain arrays; one instance per stream or image set."""
 
@@ -78,6 +97,8 @@ class FaceDetector:
             # filter by score ourselves so the threshold can change while running
             min_detection_confidence=DETECTOR_FLOOR,
         )
+        self._close_up = FaceDetector("short", video=True, min_score=min_score) if model == "full" and video else None
+        self._close_up_seen = False
         with _quiet_native_stderr():
             self._detector = mp.FaceDetector.create_from_options(options)
             self._last_ts = -1
@@ -106,7 +127,25 @@ class FaceDetector:
             result = self._detector.detect_for_video(image, self._last_ts)
         else:
             result = self._detector.detect(image)
-        return self._to_faces(result.detections, rgb.shape[1], rgb.shape[0], px, py)
+        faces = self._to_faces(result.detections, rgb.shape[1], rgb.shape[0], px, py)
+        if self._close_up is not None:
+            big_side = CLOSE_UP_SHARE * min(h, w)
+            if self._close_up_seen or self._last_ts % CLOSE_UP_EVERY == 0 or (faces.sizes >= big_side).any():
+                faces = self._with_close_ups(faces, frame_bgr[py:py + h, px:px + w], big_side)
+            self._close_up_seen = bool((faces.sizes >= big_side).any())
+        return faces
+
+    def _with_close_ups(self, faces: Faces, frame_bgr: np.ndarray, big_side: float) -> Faces:
+        """The short-range model's close-ups in place of the full-range model's faces they overlap."""
+        self._close_up.min_score, self._close_up.min_size = self.min_score, self.min_size
+        close = self._close_up.detect(frame_bgr)
+        close = close[close.sizes >= big_side]
+        if not len(close):
+            return faces
+        if not len(faces):
+            return close
+        covered = _overlap_of_smaller(faces.boxes, close.boxes).max(axis=1) > 0.5
+        return Faces.concatenate([faces[~covered], close])
 
     def _to_faces(self, detections, width: int, height: int, px: int, py: int) -> Faces:
         boxes, kps, scores = [], [], []
@@ -125,6 +164,9 @@ class FaceDetector:
         return Faces(np.array(boxes), np.array(kps), np.array(scores))
 
     def close(self) -> None:
+        if self._close_up is not None:
+            self._close_up.close()
+            self._close_up = None
         if self._detector is not None:
             with _quiet_native_stderr():  # TFLite logs each accelerator it destroys
                 self._detector.close()

@@ -1,5 +1,6 @@
 """Per-frame face results as CSV (one row per face per frame) or JSON, and the
-per-person table (one row per track).
+per-person table (one row per track: the same fused age and band as the
+track's label, and like it without a band where the evidence is poor).
 
 Shared by headless annotation and by the app's recorder, so both write the
 same columns. A track carried through a missed detection (a hand over the
@@ -57,7 +58,8 @@ def track_rows(summaries: list[TrackSummary], fps: float, trained: bool = True) 
     """The per-person table: one row per track (see `FaceTracker.summaries`)."""
     rows = []
     for s in summaries:
-        ages = [_num(v, 2) if trained else "" for v in (s.age, s.age_low, s.age_high)]
+        band = ("", "") if s.uncertain else (_num(s.age_low, 2), _num(s.age_high, 2))  # as the label: "?", no band
+        ages = [_num(s.age, 2), *band] if trained else ["", "", ""]
         rows.append(dict(zip(TRACK_COLUMNS, [s.track_id, s.first_frame, s.last_frame, s.frames,
                                              round(s.seconds(fps), 3), *ages, _num(s.quality, 3)])))
     return rows

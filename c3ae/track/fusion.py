@@ -1,45 +1,129 @@
 """One age per person: quality-weighted fusion of a track's 12-bin distributions.
 
-Each detected frame adds its distribution with weight quality**2, so a small,
-blurred or turned face counts little. `decay` (the app's "smoothing") discounts
-older frames for the live display; a second, undecayed sum gives the age of
-the whole track for the per-person table.
+A track is one person within one shot (cuts end tracks), and a person's age
+does not change within a shot, so every detected frame of the track counts:
+each adds its distribution with weight `frame_weight(quality)`, and the fused
+age is the mean of the weighted sum. A late, good frame is therefore never
+outvoted by an early guess merely for being late, and the age converges as
+evidence accumulates instead of following the last few frames. `decay` (the
+app's "smoothing") only shapes the chart's recent distribution (`recent`).
 
-The band is an honest uncertainty, not the spread of the mean: errors of one
-person's frames are correlated (same face, same model), so more frames do not
-make the model more right. It is the fused distribution's spread beyond what
-its two-point shape alone implies (disagreement between frames and within the
-model's output), plus a floor from the model's known error that grows with age
-(test MAE 5.4 years), widened while the evidence is of poor quality.
+The band is calibrated on evidence, not derived: `Band` scales a spread
+(a floor, a share of the age, the fused distribution's disagreement between
+frames, poorer evidence wider) by factors fitted on a labelled video benchmark
+of validation faces (`c3ae.training.videobench --fit`, stored in
+`weights/bands.json`) so that 8 in 10 people's true age lies inside. A track
+whose evidence is poor, or whose band would be wider than `WIDEST_BAND`
+(`uncertain`), shows its age with "?" and no band.
 
-The shown age has hysteresis: it is set once the track has `min_frames`
-detections and changes only when the fused age leaves the shown band (or the
-current band no longer holds the shown age), so a steady face keeps one
-number instead of a per-frame flicker.
+The shown age has a small dead band: it is set once the track has
+`min_frames` detections and then follows the fused age whenever the two
+differ by more than `HOLD` years, so the label does not flicker, ends within
+`HOLD` of the fused age, and never keeps a first guess the evidence has left.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 import numpy as np
 
 from c3ae.engine.twopoint import BIN_WIDTH, BINS, MAX_AGE, MIN_AGE
+from c3ae.runtime.paths import WEIGHTS_DIR
 from c3ae.track.quality import UNCERTAIN_BELOW
 
 _BINS = BINS.astype(np.float64)
+BAND_FILE = WEIGHTS_DIR / "bands.json"
+HOLD = 0.5  # years the fused age may move before the shown age follows
+COVERAGE = 0.8  # the band's promise: this share of people's true age lies inside
+WIDEST_BAND = 30.0  # years: a wider band is no statement; the age is shown with "?" instead
 
 
-def age_band(dist: np.ndarray, quality: float = 1.0) -> tuple[float, float, float]:
-    """(age, low, high) of a fused 12-bin distribution; see the module docstring."""
+def frame_weight(quality: float | np.ndarray) -> float | np.ndarray:
+    """How much one frame's distribution counts in the fused age."""
+    return np.maximum(quality, 0.02) ** 2
+
+
+def moments(dist: np.ndarray) -> tuple[float, float]:
+    """(mean, excess variance) of a 12-bin distribution: the variance beyond the
+    least a two-point code with that mean has, i.e. the frames' and the model's
+    disagreement, in years squared."""
     p = np.asarray(dist, np.float64)
     p = p / max(p.sum(), 1e-12)
     mean = float(p @ _BINS)
     lower = min(np.floor((mean - MIN_AGE) / BIN_WIDTH) * BIN_WIDTH + MIN_AGE, MAX_AGE - BIN_WIDTH)
-    two_point_var = (mean - lower) * (lower + BIN_WIDTH - mean)  # least variance with this mean
-    excess = max(float(p @ (_BINS - mean) ** 2) - two_point_var, 0.0)
-    floor = 2.0 + 0.08 * mean
-    sigma = np.sqrt(excess + floor ** 2) / np.sqrt(np.clip(quality, 0.25, 1.0))
-    return mean, max(MIN_AGE, mean - sigma), min(MAX_AGE, mean + sigma)
+    two_point_var = (mean - lower) * (lower + BIN_WIDTH - mean)
+    return mean, max(float(p @ (_BINS - mean) ** 2) - two_point_var, 0.0)
+
+
+@dataclass(frozen=True)
+class Band:
+    """age + [low, high] x spread, spread = sqrt(base^2 + (relative age)^2 +
+    disagreement x excess) / quality^quality_power; low and high are the 10th
+    and 90th percentiles of (true - fused age) / spread on the fit's people."""
+
+    base: float = 2.0
+    relative: float = 0.12
+    disagreement: float = 1.0
+    quality_power: float = 0.5
+    low: float = -1.28
+    high: float = 1.28
+
+    def spread(self, mean: float, excess: float, quality: float) -> float:
+        raw = np.sqrt(self.base ** 2 + (self.relative * mean) ** 2 + self.disagreement * excess)
+        return float(raw / np.clip(quality, 0.05, 1.0) ** self.quality_power)
+
+    def __call__(self, dist: np.ndarray, quality: float = 1.0) -> tuple[float, float, float]:
+        """(age, low, high) of a fused distribution whose evidence has this quality."""
+        mean, excess = moments(dist)
+        s = self.spread(mean, excess, quality)
+        return mean, max(MIN_AGE, mean + self.low * s), min(MAX_AGE, mean + self.high * s)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, path: Path = BAND_FILE) -> Band:
+        """The fitted band, or the unfitted defaults where no file is."""
+        if not Path(path).is_file():
+            return cls()
+        data = json.loads(Path(path).read_text())
+        return cls(**{f.name: float(data[f.name]) for f in fields(cls)})
+
+
+def fit_band(dists: np.ndarray, qualities: np.ndarray, ages: np.ndarray, coverage: float = COVERAGE,
+             base: float = 2.0) -> Band:
+    """The band whose percentiles hold `coverage` of these people's true `ages`
+    (their tracks' fused `dists` and `qualities`), with the spread's shape that
+    scores best by the interval score (width, plus misses weighted 2 / (1 -
+    coverage) by how far they miss): narrow where the evidence allows, never by
+    giving up the coverage."""
+    stats = np.array([moments(d) for d in dists])
+    mean, excess = stats[:, 0], stats[:, 1]
+    quality = np.clip(np.asarray(qualities, np.float64), 0.05, 1.0)
+    ages = np.asarray(ages, np.float64)
+    tail = (1 - coverage) / 2
+    best, best_score = Band(), np.inf
+    for relative in (0.0, 0.05, 0.1, 0.15):  # a few shapes only: a fit on ~100 people must not chase noise
+        for disagreement in (0.25, 0.5, 1.0):
+            for quality_power in (0.0, 0.25, 0.5):
+                s = np.sqrt(base ** 2 + (relative * mean) ** 2 + disagreement * excess) / quality ** quality_power
+                r = (ages - mean) / s
+                low, high = np.quantile(r, tail), np.quantile(r, 1 - tail)
+                lo, hi = mean + low * s, mean + high * s
+                score = np.mean(hi - lo + (np.maximum(lo - ages, 0) + np.maximum(ages - hi, 0)) / tail)
+                if score < best_score:
+                    best_score = score
+                    best = Band(base, float(relative), disagreement, quality_power, float(low), float(high))
+    return best
+
+
+@functools.lru_cache(maxsize=1)
+def fitted_band() -> Band:
+    """`weights/bands.json`, read once per process."""
+    return Band.load()
 
 
 @dataclass
@@ -48,40 +132,29 @@ class AgeFusion:
 
     decay: float = 0.85
     min_frames: int = 5
+    band: Band = field(default_factory=lambda: fitted_band())
     frames: int = 0
     _weight: float = 0.0
     _dist: np.ndarray = field(default_factory=lambda: np.zeros(len(BINS)))
-    _quality: float = 0.0  # decayed sum of qualities ...
-    _count: float = 0.0  # ... over this decayed count: the recent mean quality
-    _total_weight: float = 0.0
-    _total_dist: np.ndarray = field(default_factory=lambda: np.zeros(len(BINS)))
-    _total_quality: float = 0.0
+    _weighted_quality: float = 0.0
+    _recent_weight: float = 0.0
+    _recent: np.ndarray = field(default_factory=lambda: np.zeros(len(BINS)))
     shown: float = float("nan")
-    low: float = float("nan")
-    high: float = float("nan")
 
     def add(self, dist: np.ndarray, quality: float) -> None:
         """One detected frame's distribution and quality (a NaN distribution is skipped)."""
         dist = np.asarray(dist, np.float64)
         if not np.isfinite(dist).all():
             return
-        w = max(float(quality), 0.02) ** 2
-        self._dist = self.decay * self._dist + w * dist
-        self._weight = self.decay * self._weight + w
-        self._quality = self.decay * self._quality + float(quality)
-        self._count = self.decay * self._count + 1.0
-        self._total_dist += w * dist
-        self._total_weight += w
-        self._total_quality += float(quality)
+        w = float(frame_weight(float(quality)))
+        self._dist += w * dist
+        self._weight += w
+        self._weighted_quality += w * float(quality)
+        self._recent = self.decay * self._recent + w * dist
+        self._recent_weight = self.decay * self._recent_weight + w
         self.frames += 1
-        if self.frames < self.min_frames:
-            return
-        mean, low, high = age_band(self.dist, self.quality)
-        # evidence and display disagree: the new age left the shown band, or the
-        # new band excludes the shown age (a band widened by a changing mixture
-        # must not pin an old number); both are true while nothing is shown (NaN)
-        if not (self.low <= mean <= self.high and low <= self.shown <= high):
-            self.shown, self.low, self.high = mean, low, high
+        if self.frames >= self.min_frames and not abs(self.age - self.shown) <= HOLD:  # NaN: nothing shown yet
+            self.shown = self.age
 
     @property
     def ready(self) -> bool:
@@ -89,21 +162,41 @@ class AgeFusion:
 
     @property
     def dist(self) -> np.ndarray:
-        """The recent fused distribution (NaN before the first frame)."""
+        """The fused distribution of the whole track (NaN before the first frame)."""
         return self._dist / self._weight if self._weight > 0 else np.full(len(BINS), np.nan)
 
     @property
+    def recent(self) -> np.ndarray:
+        """The last frames' distribution, decayed by `decay`, for the live chart."""
+        return self._recent / self._recent_weight if self._recent_weight > 0 else np.full(len(BINS), np.nan)
+
+    @property
+    def age(self) -> float:
+        """The fused age of the whole track."""
+        return float(self.dist @ _BINS) if self._weight > 0 else float("nan")
+
+    @property
     def quality(self) -> float:
-        """Mean quality of the recent frames."""
-        return self._quality / self._count if self._count > 0 else 0.0
+        """The quality of the evidence the fused age rests on: frames' quality, weighted as they count."""
+        return self._weighted_quality / self._weight if self._weight > 0 else 0.0
 
     @property
     def uncertain(self) -> bool:
-        return self.quality < UNCERTAIN_BELOW
+        """Poor evidence, or a band too wide to tell the user anything: "?" instead."""
+        low, high = self.fused_band()
+        return self.quality < UNCERTAIN_BELOW or not high - low <= WIDEST_BAND
 
-    def whole_track(self) -> tuple[float, float, float, float]:
-        """(age, low, high, mean quality) over every frame of the track, undecayed."""
-        if self._total_weight <= 0:
-            return (float("nan"),) * 4
-        quality = self._total_quality / self.frames
-        return (*age_band(self._total_dist / self._total_weight, quality), quality)
+    def fused_band(self) -> tuple[float, float]:
+        """The band around the fused age (NaN before the first frame), also while uncertain."""
+        if self._weight <= 0:
+            return float("nan"), float("nan")
+        return self.band(self.dist, self.quality)[1:]
+
+    @property
+    def low(self) -> float:
+        """The shown band's low end: NaN until an age is shown, and while uncertain ('?', no band)."""
+        return self.fused_band()[0] if self.ready and not self.uncertain else float("nan")
+
+    @property
+    def high(self) -> float:
+        return self.fused_band()[1] if self.ready and not self.uncertain else float("nan")

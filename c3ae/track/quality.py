@@ -5,8 +5,9 @@ reason the age model is known to be less reliable:
 
 * detector score - low scores are partial, turned or badly lit faces;
 * size - below ~48 px the inner 0.8 crop is upsampled and wrinkles are gone;
-* sharpness - variance of the Laplacian of the 64 px inner crop (motion blur,
-  defocus); read from the crop so that it means the same at any resolution;
+* sharpness - variance of the Laplacian of the inner crop at the face's own
+  resolution (motion blur, defocus), so a small but clear face is not taken
+  for a blurred one;
 * pose - the nose's offset from the eyes' midpoint, in eye distances, grows as
   the head turns (yaw), and the eye-ear spans become lopsided;
 * border - a box cut by the frame edge holds only part of the face.
@@ -23,10 +24,12 @@ import cv2
 import numpy as np
 import torch
 
+from c3ae.crops.context import CROP_SCALES
 from c3ae.faces import Faces
 
 UNCERTAIN_BELOW = 0.3  # track quality under this: the age is shown as uncertain
 SHARP_LAPLACIAN_VAR = 120.0  # of the 64 px inner crop: sharp dataset faces give 240-650
+INNER_SCALE = CROP_SCALES[0]  # the inner crop's side, in face sizes
 _RIGHT_EYE, _LEFT_EYE, _NOSE, _RIGHT_EAR, _LEFT_EAR = 0, 1, 2, 4, 5
 _HIST_BINS = (8, 4)  # hue x saturation
 
@@ -61,11 +64,20 @@ def border_factor(faces: Faces, frame_shape: tuple[int, ...]) -> np.ndarray:
     return np.clip(inside / area, 0.05, 1.0) ** 2
 
 
-def sharpness(crops: torch.Tensor) -> np.ndarray:
-    """Variance of the Laplacian of each face's inner crop (crops: N, K, 3, S, S uint8)."""
+def sharpness(crops: torch.Tensor, sizes: np.ndarray | None = None) -> np.ndarray:
+    """Variance of the Laplacian of each face's inner crop (crops: N, K, 3, S, S uint8).
+
+    With the faces' `sizes` (pixels), a crop larger than the face's own pixels
+    is first brought back to them: upsampling a small face smooths it, and that
+    loss is its size (counted apart), not blur. A clear 40 px face then reads
+    as sharp as a clear close-up, a blurred one still as blurred."""
     out = np.empty(len(crops))
     for i, crop in enumerate(_images(crops, 0)):
-        out[i] = cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_32F).var()
+        grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+        native = int(round(INNER_SCALE * sizes[i])) if sizes is not None else grey.shape[0]
+        if 8 <= native < grey.shape[0]:
+            grey = cv2.resize(grey, (native, native), interpolation=cv2.INTER_AREA)
+        out[i] = cv2.Laplacian(grey, cv2.CV_32F).var()
     return out
 
 
@@ -81,7 +93,7 @@ def face_quality(faces: Faces, frame_shape: tuple[int, ...] | None = None,
     if frame_shape is not None:
         q = q * border_factor(faces, frame_shape)
     if crops is not None and len(crops) == len(faces):
-        q = q * _ramp(sharpness(crops), 0.15 * SHARP_LAPLACIAN_VAR, SHARP_LAPLACIAN_VAR)
+        q = q * _ramp(sharpness(crops, faces.sizes), 0.15 * SHARP_LAPLACIAN_VAR, SHARP_LAPLACIAN_VAR)
     return q.astype(np.float32)
 
 

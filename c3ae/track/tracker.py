@@ -19,8 +19,9 @@ Per frame (`FaceTracker.update`):
    `max_missed` frames without a detection (a hand, a microphone) and is shown
    as carried (`missed` > 0) once it has been seen `confirm_hits` times, until
    its predicted box has mostly left the frame.
-5. Each track fuses its age with `c3ae.track.fusion.AgeFusion` (quality-weighted,
-   band, hysteresis); `summaries()` gives one row per person.
+5. Each track fuses its age with `c3ae.track.fusion.AgeFusion` (quality-weighted
+   over the whole track, calibrated band, a shown age that follows it within
+   half a year); `summaries()` gives one row per person, with the same age and band.
 
 For seeking in files, `snapshot()`/`restore()` copy the whole state (cut
 detector included), and `StateHistory` keeps one snapshot per frame index, so
@@ -112,7 +113,9 @@ class TrackSummary:
     age: float
     age_low: float
     age_high: float
-    quality: float  # mean detection quality
+    quality: float  # quality of the evidence the age rests on (`AgeFusion.quality`)
+    uncertain: bool = False  # poor evidence: the age is shown with "?" and without its band
+    dist: np.ndarray | None = field(default=None, compare=False)  # the fused 12-bin distribution
 
     def seconds(self, fps: float) -> float:
         return (self.last_frame - self.first_frame + 1) / fps
@@ -132,8 +135,9 @@ class _Track:
     missed: int = 0
 
     def summary(self) -> TrackSummary:
-        age, low, high, quality = self.fusion.whole_track()
-        return TrackSummary(self.track_id, self.first_frame, self.last_frame, self.hits, age, low, high, quality)
+        f = self.fusion
+        return TrackSummary(self.track_id, self.first_frame, self.last_frame, self.hits, f.age, *f.fused_band(),
+                            f.quality, f.uncertain, f.dist)
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,8 @@ class FaceTracker:
     """`update(faces, frame, crops)` -> the detected faces with track IDs, fused
     ages and bands, plus the confirmed tracks carried through a miss (`missed` > 0).
 
-    `smoothing` is the fusion's per-frame decay (0 = the last frame only);
+    `smoothing` is the per-frame decay of the chart's recent distribution (the
+    age itself fuses the whole track);
     `high_score` the detector score a face needs to start or re-find a track.
     """
 
@@ -344,7 +349,7 @@ class FaceTracker:
             "ages_smoothed": np.array([t.fusion.shown for t in tracks], np.float32),
             "ages_low": np.array([t.fusion.low for t in tracks], np.float32),
             "ages_high": np.array([t.fusion.high for t in tracks], np.float32),
-            "dists_smoothed": np.stack([t.fusion.dist for t in tracks]).astype(np.float32),
+            "dists_smoothed": np.stack([t.fusion.recent for t in tracks]).astype(np.float32),
             "uncertain": np.array([t.fusion.uncertain for t in tracks], bool),
         }
         if detected is not None:

@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+from synth import real_faces
+
+from c3ae.training.videobench import FRAME_SIZE, Person, make_clip, report, run_clip, spread
+
+
+def _texture(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.integers(60, 200, (200, 200, 3)).astype(np.uint8)
+
+
+def test_a_clip_moves_zooms_dims_and_keeps_track_of_where_the_face_is():
+    clip = make_clip(_texture(), np.array([50, 50, 150, 150]), np.random.default_rng(1), 40, 150.0)
+    assert len(clip.frames) == 40 and all(f.shape == (FRAME_SIZE[1], FRAME_SIZE[0], 3) for f in clip.frames)
+    sizes = clip.rects[:, 2] - clip.rects[:, 0]
+    centres = (clip.rects[:, :2] + clip.rects[:, 2:]) / 2
+    assert sizes.max() > 1.5 * sizes.min()  # a few small-face frames
+    assert np.ptp(centres[:, 0]) > 5  # it sways
+    x1, y1, x2, y2 = clip.rects[0].astype(int)
+    assert abs(float(clip.frames[0][y1:y2, x1:x2].mean()) - 130) < 40  # the face is where the rect says
+
+
+def _person(age: float, fused: float, half: float, quality: float = 0.9, uncertain: bool = False) -> Person:
+    shown = np.full(40, fused)
+    return Person(age, 150.0, 1.0, 1, fused, fused - half, fused + half, quality, uncertain, shown,
+                  np.full(40, fused), np.full(40, quality), None)
+
+
+def test_the_report_counts_who_is_inside_their_band():
+    people = [_person(30, 32, 5), _person(30, 40, 5), _person(70, 65, 10), _person(8, 9, 3)]
+    text = report(people)
+    all_row = next(line for line in text.splitlines() if line.startswith("all "))
+    assert all_row.split()[1:3] == ["4", "75%"]
+    assert "within 0.5 y 100%" in text
+
+
+def test_spread_ignores_the_first_frames_and_needs_enough_of_them():
+    shown = np.concatenate([np.full(15, 60.0), np.linspace(30, 31, 30)])
+    assert 0.5 < spread(shown) < 1.0
+    assert np.isnan(spread(np.full(17, 40.0)))
+
+
+@pytest.mark.timeout(60)
+def test_a_steady_close_up_is_kept_and_its_shown_age_settles():
+    """The real pipeline on one dataset face: found in nearly every frame (a hand
+    and a zoom included), one track, a shown age that stays and ends at the fused one."""
+    from c3ae.detect.blazeface import FaceDetector
+    from c3ae.options import PipelineOptions
+    from c3ae.pipeline import FramePipeline
+    from c3ae.training.videobench import face_box
+
+    image = real_faces(1)[0]
+    with FaceDetector("short", video=False) as stills:
+        box = face_box(stills, image)
+    clip = make_clip(image, box, np.random.default_rng(0), 26, 160.0)
+    pipeline = FramePipeline(PipelineOptions(device="cpu"))
+    try:
+        person = run_clip(pipeline, clip, 30.0)
+    finally:
+        pipeline.close()
+    last = person.shown[np.isfinite(person.shown)][-1]
+    assert person.found >= 0.95 and person.tracks == 1
+    assert abs(last - person.fused) <= 0.5 and spread(person.shown) <= 2.0
+    assert person.low < person.fused < person.high
