@@ -29,7 +29,7 @@ from c3ae.errors import (
     WeightsError,
 )
 from c3ae.options import PipelineOptions
-from c3ae.pipeline import FramePipeline
+from c3ae.pipeline import ANNOTATE_DETECT_EVERY, FramePipeline
 from c3ae.runtime import overlap, threads
 from c3ae.sink.results_log import add_tracks_to_json, track_rows, write_tracks_csv
 from c3ae.sink.writer import ResultsSink, check_outputs, describe_os_error
@@ -152,7 +152,7 @@ def annotate_video(args: argparse.Namespace) -> dict:
                                    f"empty age columns")
         if trained:  # placeholder ages need no speed
             engine.warm_up()
-        pipeline = FramePipeline(options, engine=engine)
+        pipeline = FramePipeline(options, engine=engine, detect_every=ANNOTATE_DETECT_EVERY)
         cleanup.callback(pipeline.close)
         sink = ResultsSink(args.output, source.fps, source.size, csv_path=args.csv, json_path=args.json,
                            inputs=[args.input], overwrite=args.overwrite)
