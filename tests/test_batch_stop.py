@@ -123,16 +123,16 @@ def run(inputs, tmp_path):
 
 def check_stopped(run: Run, code: int) -> None:
     """Exit status, no traceback, rows, partial videos and no process left."""
-    assert run.process.wait(timeout=60) == code
+    assert run.process.wait(timeout=60) == code, run.stderr()
     assert _wait_until(lambda: not run.children(), STOP_LIMIT_S) < STOP_LIMIT_S
-    assert "Traceback" not in run.stderr()
+    assert "Traceback" not in run.stderr(), run.stderr()
     rows = _rows(run.out)
-    assert rows["a.mp4"]["status"] == "ok" and rows["a.mp4"]["frames"] == "20"
+    assert rows["a.mp4"]["status"] == "ok" and rows["a.mp4"]["frames"] == "20", rows
     for name in ("b.mp4", "c.mp4"):
         frames = int(rows[name]["frames"])
-        assert rows[name]["status"] == "stopped" and 0 < frames < LONG_FRAMES
+        assert rows[name]["status"] == "stopped" and 0 < frames < LONG_FRAMES, rows
         assert count_frames(run.out / name) == (frames, 25.0)  # playable, and the row says how far
-    assert rows["d.mp4"]["status"] == "not run" and not (run.out / "d.mp4").exists()
+    assert rows["d.mp4"]["status"] == "not run" and not (run.out / "d.mp4").exists(), rows
 
 
 def test_ctrl_c_to_the_process_group_stops_every_file(run):
