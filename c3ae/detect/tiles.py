@@ -15,7 +15,8 @@ model found 48 of 48 faces with 480 or 512 px tiles, 36 with 560 and 30 with
 tile; 2560x1440 takes 28 tiles.
 
 Tiling starts only when the frame is at least `min_side` pixels on its longer
-side: smaller frames gain nothing from it.
+side: smaller frames gain nothing from it. The tiles' detector is created at
+the first such frame, so a small video does not pay for loading it (start-up).
 """
 from __future__ import annotations
 
@@ -70,8 +71,7 @@ class TiledDetector:
     def __init__(self, base: FaceDetector, tile: int = 480, overlap: float = 0.25, every: int = 1,
                  min_side: int = 1280) -> None:
         self.base = base
-        # tiles are separate pictures: IMAGE mode, same model and thresholds as the base
-        self.tiler = FaceDetector(base.model, video=False, min_score=base.min_score, min_size=base.min_size)
+        self._tiler: FaceDetector | None = None  # made by the first tiled frame
         self.tile = int(tile)
         self.stride = max(1, int(round(tile * (1.0 - overlap))))
         self.every = max(1, int(every))
@@ -84,12 +84,22 @@ class TiledDetector:
         return self.base.model
 
     @property
+    def tiler(self) -> FaceDetector:
+        """The tiles' detector: separate pictures, so IMAGE mode; the base's model and thresholds."""
+        if self._tiler is None:
+            self._tiler = FaceDetector(self.base.model, video=False, min_score=self.base.min_score,
+                                       min_size=self.base.min_size)
+        return self._tiler
+
+    @property
     def min_score(self) -> float:
         return self.base.min_score
 
     @min_score.setter
     def min_score(self, value: float) -> None:
-        self.base.min_score = self.tiler.min_score = float(value)
+        self.base.min_score = float(value)
+        if self._tiler is not None:
+            self._tiler.min_score = float(value)
 
     @property
     def min_size(self) -> float:
@@ -97,7 +107,9 @@ class TiledDetector:
 
     @min_size.setter
     def min_size(self, value: float) -> None:
-        self.base.min_size = self.tiler.min_size = float(value)
+        self.base.min_size = float(value)
+        if self._tiler is not None:
+            self._tiler.min_size = float(value)
 
     def detect(self, frame: np.ndarray) -> Faces:
         """Full-frame faces, merged with tile faces on every `every`-th large frame."""
@@ -132,7 +144,8 @@ class TiledDetector:
         return merge(found)
 
     def close(self) -> None:
-        self.tiler.close()
+        if self._tiler is not None:
+            self._tiler.close()
         self.base.close()
 
     def __enter__(self) -> TiledDetector:
