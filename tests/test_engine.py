@@ -89,3 +89,15 @@ def test_a_crowd_larger_than_one_cpu_forward_gives_the_same_answers(tmp_path):
     assert ages.shape == (len(crops),) and dists.shape == (len(crops), 12)
     one_by_one = np.array([engine.predict(crops[i:i + 1])[0][0] for i in range(len(crops))])
     np.testing.assert_allclose(ages, one_by_one, rtol=1e-4, atol=1e-3)
+
+
+def test_checking_the_weights_then_warming_up_freezes_the_model_once(exported, monkeypatch):
+    frozen = []
+    freeze = torch.jit.freeze
+    monkeypatch.setattr(torch.jit, "freeze", lambda model: frozen.append(model) or freeze(model))
+    engine = AgeEngine(exported, device="cpu", warmup=False)  # as annotate checks the weights first
+    assert frozen == []
+    engine.warm_up()
+    assert len(frozen) == 1
+    ages, _ = engine.predict(torch.zeros(1, 3, 3, 64, 64, dtype=torch.uint8))
+    assert np.isfinite(ages).all() and len(frozen) == 1

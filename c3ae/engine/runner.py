@@ -93,12 +93,20 @@ class AgeEngine:
         per_face = 2 if self.manifest.get("config", {}).get("flip_average") else 1
         self.max_faces = max(1, CPU_MAX_INPUTS // per_face) if self.device.type == "cpu" else 1 << 30
         self._scripted = model.to(self.device).eval()
-        self.model = self._fastest(self._scripted) if warmup else torch.jit.freeze(self._scripted)
+        self._model = self._fastest(self._scripted) if warmup else None
+
+    @property
+    def model(self) -> torch.jit.ScriptModule:
+        """The graph `predict` runs: the warmed-up one, else the plain frozen graph,
+        made at the first forward (a caller that warms up later never freezes twice)."""
+        if self._model is None:
+            self._model = torch.jit.freeze(self._scripted)
+        return self._model
 
     def warm_up(self) -> None:
         """What `warmup=True` does, later: for a caller that first checks the weights
         (~0.1 s) and only then pays for the fastest graph, without loading them twice."""
-        self.model = self._fastest(self._scripted)
+        self._model = self._fastest(self._scripted)
 
     def _fastest(self, model: torch.jit.ScriptModule) -> torch.jit.ScriptModule:
         """Freeze and warm up. On CPU the oneDNN-optimised graph is ~3x faster for the
