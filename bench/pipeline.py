@@ -15,17 +15,20 @@ ratio busy/quiet. `--baseline` does the same with torch's and OpenCV's
 default threads and no overlap (the behaviour before the policy).
 `--every-frame` also runs annotate with detection on every frame (no
 detection schedule, `c3ae.detect.schedule`), its runs interleaved with the
-shipped ones so both see the same load, and prints the ratio.
+shipped ones so both see the same load, and prints the FPS ratio and the ratio
+of CPU seconds the runs used (less sensitive to other load; start-up included).
 """
 from __future__ import annotations
 
 import argparse
 import re
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from c3ae.options import PipelineOptions, default_detector_for
@@ -96,15 +99,28 @@ def quiet_and_busy(video: Path, out_dir: Path, detector: str, device: str, basel
     print(line + f" (median of {repeats})", flush=True)
 
 
+def cpu_seconds(run: Callable[[], float]) -> tuple[float, float]:
+    """`run()`'s result and the CPU seconds (user + system) its child processes used:
+    less sensitive than FPS to what else the machine runs."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = run()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return result, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def every_frame_ab(video: Path, out_dir: Path, detector: str, device: str, repeats: int) -> None:
-    """Shipped annotate against detection on every frame, runs interleaved (A B A B ...)."""
-    shipped, every = [], []
+    """Shipped annotate against detection on every frame, runs interleaved (A B A B ...):
+    FPS and whole-process CPU seconds (start-up included, the same for both)."""
+    runs: dict[str, list[tuple[float, float]]] = {"shipped": [], "every": []}
     for _ in range(repeats):
-        shipped.append(annotate_fps(video, out_dir, detector, device, False))
-        every.append(annotate_fps(video, out_dir, detector, device, False, EVERY_FRAME))
-    a, b = statistics.median(shipped), statistics.median(every)
+        runs["shipped"].append(cpu_seconds(lambda: annotate_fps(video, out_dir, detector, device, False)))
+        runs["every"].append(cpu_seconds(lambda: annotate_fps(video, out_dir, detector, device, False,
+                                                              EVERY_FRAME)))
+    (a, a_cpu), (b, b_cpu) = ((statistics.median(f for f, _ in r), statistics.median(c for _, c in r))
+                              for r in runs.values())
     print(f"  main.py annotate, detection schedule {a:.1f} FPS, detection on every frame {b:.1f} FPS, "
-          f"ratio {a / b:.2f} (medians of {repeats}, interleaved)", flush=True)
+          f"ratio {a / b:.2f}; CPU {a_cpu:.1f} s against {b_cpu:.1f} s a run, ratio {b_cpu / a_cpu:.2f} "
+          f"(medians of {repeats}, interleaved)", flush=True)
 
 
 def run(video: Path, detector: str, device: str, out_dir: Path) -> None:
