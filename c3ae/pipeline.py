@@ -62,7 +62,7 @@ class Prepared:
     faces: Faces  # this frame's detections
     crops: torch.Tensor  # (N, 3, 3, 64, 64)
     timings: dict[str, float]  # detect, crop: milliseconds
-    number: int = 0  # the frame's number in the detection schedule
+    number: int  # the frame's number in the detection schedule
 
 
 class FramePipeline:
