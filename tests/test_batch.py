@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import shutil
+import signal
+import threading
 
 import numpy as np
 from synth import count_frames, write_clip
@@ -85,3 +87,21 @@ def test_an_output_folder_that_is_a_file_is_refused_before_any_work(tmp_path, ca
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith("error: ") and str(taken) in err
     assert taken.read_text() == "a file, not a folder"
+
+
+def test_a_stop_before_the_workers_are_ready_ends_the_run(monkeypatch):
+    """More files than the pool hands out at once: the ones the stop cancels must
+    not keep the run waiting (concurrent.futures.wait never counts them)."""
+    from crashing import crash_on_bad
+
+    import c3ae.cli.batch
+
+    monkeypatch.setattr(c3ae.cli.batch, "run_job", crash_on_bad)
+    jobs = [c3ae.cli.batch.Job(f"/videos/{n}.mp4", "", "", "", {}) for n in range(6)]
+    rows: list[dict] = []
+    run = threading.Thread(target=c3ae.cli.batch.run_local, args=(jobs, 2, rows.append, [signal.SIGINT]),
+                           daemon=True)
+    run.start()
+    run.join(60)
+    assert not run.is_alive()
+    assert len(rows) <= 3  # at most the files already handed to the two workers (and one queued) ran

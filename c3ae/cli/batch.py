@@ -171,8 +171,9 @@ def _run_in_pool(jobs: list[Job], workers: int, share: int, done: Callable[[dict
     with WorkerPool(workers, _apply_threads, (share,)) as pool:
         pending = {pool.submit(run_job, job): job for job in jobs}
         while pending:
-            finished, _ = futures.wait(pending, timeout=POLL_S, return_when=futures.FIRST_COMPLETED)
-            for future in finished:
+            futures.wait(pending, timeout=POLL_S, return_when=futures.FIRST_COMPLETED)
+            # done(), not wait's answer: wait never counts a future that the stop's shutdown cancelled
+            for future in [f for f in pending if f.done()]:
                 job = pending.pop(future)
                 try:
                     row = future.result()
