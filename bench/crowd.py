@@ -8,12 +8,13 @@ grey (`c3ae.training.clips.crowd_frames`). The reference for each frame is the
 number of faces the same full-range detector finds in each shot alone, summed.
 Then the clip goes through the pipeline as `annotate` runs it (decode, then
 detect + crop of frame n+1 beside the model, tracker and drawing on frame n;
-the thread policy of `c3ae.runtime.threads`), and prints per frame, as medians over
-frames: faces detected in that frame, faces reported (with the tracks carried
-between tiled frames), their share of the reference, the full frame without
-tiles, and the processing FPS (no encoding), with annotate's detection schedule
-(`c3ae.detect.schedule`; `--detect-every 1` detects on every frame). Last, `main.py annotate` runs on
-the clip end to end (with H.264 encoding and CSV) and its FPS is printed.
+the thread policy of `c3ae.runtime.threads`; annotate's detection schedule,
+`c3ae.detect.schedule`, or `--detect-every 1` for detection on every frame),
+and prints, as medians over frames: faces detected on the frames detection ran
+on, faces reported on every frame (with the tracks carried between looks),
+their share of the reference, the full frame without tiles, and the processing
+FPS (no encoding). Last, `main.py annotate` runs on the clip end to end (with
+H.264 encoding and CSV) and its FPS is printed.
 """
 from __future__ import annotations
 
@@ -67,8 +68,9 @@ def iter_frames(source: VideoSource) -> Iterator[np.ndarray]:
         yield frame
 
 
-def process(path: Path, tiles: str, every: int) -> tuple[list[int], list[int], float]:
-    """Faces detected and reported per frame, and processing FPS, as annotate runs the pipeline."""
+def process(path: Path, tiles: str, every: int) -> tuple[list[int | None], list[int], float]:
+    """Faces detected (None on frames the schedule did not detect on) and reported per frame,
+    and processing FPS, as annotate runs the pipeline."""
     plan = threads.apply()
     source = VideoSource(str(path))
     pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu", tiles=tiles), detect_every=every)
@@ -78,7 +80,7 @@ def process(path: Path, tiles: str, every: int) -> tuple[list[int], list[int], f
         frames = overlap.ahead(iter_frames(source), name="decode")
         for item in overlap.ahead(map(pipeline.prepare, frames), name="detect", enabled=plan.overlap):
             result = pipeline.finish(item)
-            detected.append(int((result.faces.missed == 0).sum()))
+            detected.append(int((result.faces.missed == 0).sum()) if item.looked else None)
             reported.append(len(result.faces))
     finally:
         elapsed = time.perf_counter() - start
@@ -114,10 +116,13 @@ def main() -> None:
               f"tiles={args.tiles}, detection at least every {args.detect_every} frames, "
               f"{threads.current().cores} cores")
         print(f"  faces per frame, each shot alone (reference): {ref:.0f} (median)")
-        for name, counts in (("full frame, no tiles", plain), ("pipeline, detected this frame", detected),
-                             ("pipeline, reported (tracks carried)", reported)):
-            share = statistics.median(c / max(r, 1) for c, r in zip(counts, reference))
-            print(f"  {name:>36}: {statistics.median(counts):5.1f} faces/frame, {share:6.1%} of the reference")
+        looked = [(c, r) for c, r in zip(detected, reference) if c is not None]
+        for name, pairs in (("full frame, no tiles", list(zip(plain, reference))),
+                            (f"pipeline, detected ({len(looked)} frames)", looked),
+                            ("pipeline, reported (tracks carried)", list(zip(reported, reference)))):
+            share = statistics.median(c / max(r, 1) for c, r in pairs)
+            print(f"  {name:>36}: {statistics.median(c for c, _ in pairs):5.1f} faces/frame, "
+                  f"{share:6.1%} of the reference")
         print(f"  processing: {fps:.1f} FPS (decode to draw, no encoding)", flush=True)
         print(f"  main.py annotate: {annotate_fps(clip, Path(tmp), args.tiles):.1f} FPS (H.264 + CSV)")
 

@@ -63,6 +63,7 @@ class Prepared:
     crops: torch.Tensor  # (N, 3, 3, 64, 64)
     timings: dict[str, float]  # detect, crop: milliseconds
     number: int  # the frame's number in the detection schedule
+    looked: bool  # whether the detector ran on it (else `faces` is empty by schedule)
 
 
 class FramePipeline:
@@ -156,7 +157,8 @@ class FramePipeline:
         the detector keeps its own clock, so frames must reach it in order, and
         `finish` must take them in that order; the results are then `process`'s."""
         t0 = time.perf_counter()
-        if self.schedule.due(frame):
+        looked = self.schedule.due(frame)
+        if looked:
             faces = self.detector.detect(frame)
             self.schedule.seen(faces)
         else:  # the tracker carries this frame's faces
@@ -165,7 +167,7 @@ class FramePipeline:
         crops = face_crops(frame, faces)
         t2 = time.perf_counter()
         return Prepared(frame, faces, crops, {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3},
-                        self.schedule.frame)
+                        self.schedule.frame, looked)
 
     def finish(self, prepared: Prepared, draw: bool = True, frame_index: int | None = None) -> FrameResult:
         """Model, tracker and drawing for a prepared frame, in frame order (see `process`)."""
