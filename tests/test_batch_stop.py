@@ -161,3 +161,16 @@ def test_killing_the_main_process_leaves_no_worker_and_keeps_the_rows(run):
     assert list(rows) == ["a.mp4"] and rows["a.mp4"]["status"] == "ok"
     for name in ("b.mp4", "c.mp4"):  # the workers finalised their files before exiting
         assert count_frames(annotate.out / name)[0] > 0
+
+
+def test_a_stop_while_the_workers_start_ends_the_run_at_once(run):
+    annotate = run()
+    _wait_until(lambda: (annotate.out / "summary.csv").exists(), START_LIMIT_S)  # the workers are importing
+    time.sleep(0.5)
+    os.killpg(annotate.process.pid, signal.SIGINT)
+    stopped = time.monotonic()
+    assert annotate.process.wait(timeout=60) == 130, annotate.stderr()
+    assert time.monotonic() - stopped < STOP_LIMIT_S  # not after their imports (~5 s, 15 s on a busy machine)
+    assert _wait_until(lambda: not annotate.children(), STOP_LIMIT_S) < STOP_LIMIT_S
+    assert "Traceback" not in annotate.stderr(), annotate.stderr()
+    assert {row["status"] for row in _rows(annotate.out).values()} == {"not run"}

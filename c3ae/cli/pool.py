@@ -31,6 +31,7 @@ ORPHAN_GRACE_S = 3.0  # an orphaned worker's time to finalise its file before it
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 _stops = StopRecorder()  # in a worker: its stop requests, from a signal or from the parent
+_shared: dict[str, Any] = {}  # in a worker: the pool's "stop" and "started" values
 _busy = threading.Lock()  # held while a worker runs an item, so an orphan exits only after finalising it
 
 
@@ -75,9 +76,11 @@ def _exit_at_once() -> None:
     os._exit(0)
 
 
-def _start_worker(parent: int, parent_stop: Any, setup: Callable[..., None], setup_args: tuple) -> None:
+def _start_worker(parent: int, parent_stop: Any, started: Any, setup: Callable[..., None],
+                  setup_args: tuple) -> None:
     """A worker's initializer: stop signals are recorded from now on (they were
     blocked since its start), it dies with its parent, then `setup` runs."""
+    _shared.update(stop=parent_stop, started=started)
     for sig in STOP_SIGNALS:
         signal.signal(sig, _stops)
     _ask_for_parent_death_signal()
@@ -92,7 +95,8 @@ def _start_worker(parent: int, parent_stop: Any, setup: Callable[..., None], set
 def _call(fn: Callable[[Any], Any], item: Any) -> Any:
     """fn(item) in a worker, or None when a stop came first (the item is not run)."""
     with _busy:
-        return None if _stops.received else fn(item)
+        _shared["started"].value = 1  # before looking at the stop: see WorkerPool.stop
+        return None if _stops.received or _shared["stop"].value else fn(item)
 
 
 class WorkerPool:
@@ -102,8 +106,10 @@ class WorkerPool:
     def __init__(self, workers: int, setup: Callable[..., None], setup_args: tuple = ()) -> None:
         context = multiprocessing.get_context("spawn")
         self._stop = context.RawValue("i", 0)  # the parent's stop signal; 0 until then
-        self._executor = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                                     initargs=(os.getpid(), self._stop, setup, setup_args))
+        self._started = context.RawValue("i", 0)  # 1 once a worker has taken an item
+        self._executor = futures.ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker,
+            initargs=(os.getpid(), self._stop, self._started, setup, setup_args))
 
     def submit(self, fn: Callable[[Any], Any], item: Any) -> futures.Future:
         """Run fn(item) in a worker; its result is None if the pool was stopped first."""
@@ -111,10 +117,19 @@ class WorkerPool:
             return self._executor.submit(_call, fn, item)
 
     def stop(self, signum: int) -> None:
-        """Queued items are cancelled and running ones stop after their current frame."""
-        if not self._stop.value:
-            self._stop.value = signum
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        """Queued items are cancelled and running ones stop after their current frame.
+        While no worker has taken an item yet they are all still importing (seconds
+        of torch), with nothing to finalise: they are killed at once, and their items
+        fail with BrokenProcessPool. A worker taking one meanwhile sees the stop,
+        set before `started` is read here, and runs nothing."""
+        if self._stop.value:
+            return
+        self._stop.value = signum
+        workers = list((self._executor._processes or {}).values())  # no public way to reach them
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if not self._started.value:
+            for process in workers:
+                process.kill()
 
     def __enter__(self) -> WorkerPool:
         return self
