@@ -31,7 +31,9 @@ from c3ae.faces import Faces
 CONFIRM = 3  # looked frames in a row a face needs: the tracker's confirm_hits
 SAME_PLACE = 0.5  # centre moved less than this many face sizes between looks: the same face
 SAME_SIZE = 1.5  # and its size changed less than this factor
-CUT_CHANGE = 25.0  # mean grey-level change of a 32x18 thumbnail: a cut (measured 72-79; a pan 8, a light dip 11)
+# mean grey-level change of a 32x18 thumbnail that is a cut: on tests/multishot.py's clip
+# its cuts measured 72-79, its pan 8, its light dip 11
+CUT_CHANGE = 25.0
 THUMB = (32, 18)
 NEAR = 2.0  # faces whose centres are closer than this many face sizes may cross: look at every frame
 
@@ -116,7 +118,7 @@ class DetectionSchedule:
     def seen(self, faces: Faces) -> None:
         """The faces found on the frame `due` just allowed."""
         match = same_faces(self._faces, faces)
-        lost = len(set(range(len(self._faces))) - set(match[match >= 0].tolist())) > 0
+        lost = int((match >= 0).sum()) < len(self._faces)
         streaks = np.ones(len(faces), np.int64)
         streaks[match >= 0] += self._streaks[match[match >= 0]]
         self._streaks = streaks
