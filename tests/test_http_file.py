@@ -2,6 +2,7 @@
 MP4 layout, on servers with and without Range support."""
 from __future__ import annotations
 
+import signal
 import socket
 import time
 
@@ -13,6 +14,7 @@ from synth import count_frames
 
 import c3ae.source.http_file
 from c3ae.cli.annotate import main
+from c3ae.cli.one_file import stop_requests
 from c3ae.errors import SourceError
 from c3ae.source.http_file import index_at_end, probe
 from c3ae.source.video import VideoSource
@@ -160,3 +162,13 @@ def test_app_plays_an_http_file_as_a_file(clips):
             assert frames == FRAMES and capture.index == FRAMES - 1 and not capture.lost
         finally:
             capture.close()
+
+
+def test_annotate_stopped_while_downloading_exits_as_stopped(clips, tmp_path, capsys):
+    """A stop that lands during the download is a stop (128 + signal), not a failure (2)."""
+    out = tmp_path / "out.mp4"
+    with ClipServer(clips["end"], length=True, ranges=False, whole=20) as server, stop_requests() as stop:
+        stop.append(signal.SIGINT)  # as if Ctrl+C came before the first chunk arrived
+        code = main([server.url, "-o", str(out), "--detector", "short", "--allow-untrained"])
+    assert code == 128 + signal.SIGINT
+    assert "stopped by SIGINT: before the first frame" in capsys.readouterr().out and not out.exists()

@@ -164,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         if summary:
             note = ""
             if summary["signal"] is not None:
-                note = f" (stopped by {signal.Signals(summary['signal']).name}: the video holds the frames done)"
+                held = ("the video holds the frames done" if summary["frames"]
+                        else "before the first frame, nothing written")
+                note = f" (stopped by {signal.Signals(summary['signal']).name}: {held})"
             if summary["gaps"]:
                 note += f" ({summary['gaps']} stream gaps)"
             if not summary["trained"]:

@@ -136,8 +136,13 @@ def annotate_video(args: argparse.Namespace) -> dict:
             if progress:
                 tqdm.write(f"note: {message}", file=sys.stderr)
 
-        source = cleanup.enter_context(VideoSource(args.input, reconnect_s=args.reconnect, on_notice=notice,
-                                                   stop=lambda: bool(stop)))
+        try:
+            source = cleanup.enter_context(VideoSource(args.input, reconnect_s=args.reconnect, on_notice=notice,
+                                                       stop=lambda: bool(stop)))
+        except SourceError:
+            if not stop:
+                raise
+            return _stopped_before_start(args, stop[0])  # e.g. Ctrl+C while an http file downloads
         if source.is_live and not args.duration:
             notice(f"{source.label} is live: it runs until stopped (Ctrl+C, or --duration S)")
         check_outputs(outputs, inputs=[] if source.is_live else [args.input], overwrite=args.overwrite)
@@ -186,6 +191,12 @@ def annotate_video(args: argparse.Namespace) -> dict:
                 "seconds": elapsed, "video_seconds": frames / source.fps, "gaps": len(source.gaps),
                 "signal": stop[0] if stop else None, "trained": trained, "output": str(args.output),
                 "truncated": None if stop or frames == limit else source.truncation()}
+
+
+def _stopped_before_start(args: argparse.Namespace, signum: int) -> dict:
+    """The summary of a run stopped before its first frame: a stop, not a failure."""
+    return {"frames": 0, "faces": 0, "people": 0, "fps": 0.0, "seconds": 0.0, "video_seconds": 0.0, "gaps": 0,
+            "signal": signum, "trained": True, "output": str(args.output), "truncated": None}
 
 
 def annotate_file(args: argparse.Namespace) -> tuple[int, dict, str]:
