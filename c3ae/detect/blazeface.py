@@ -29,9 +29,11 @@ DETECTOR_FLOOR = 0.2  # BlazeFace reports faces from this score up; `min_score` 
 # 0.8 -> 0.22 as it grows by a tenth, while the short-range model stays at 0.89), so
 # in video a full-range detector also runs the short-range one while a face of this
 # share of the frame's shorter side is in view (this frame or the last), and every
-# CLOSE_UP_EVERY frames to find a close-up the full-range model does not see at all.
+# CLOSE_UP_EVERY frames to find a close-up the full-range model does not see at all;
+# its close-ups only stand in for doubtful or missing ones (`prefer_close_ups`).
 CLOSE_UP_SHARE = 0.3
 CLOSE_UP_EVERY = 5
+CLOSE_UP_TRUST = 0.75  # a score the full-range model's close-ups fall below and the short-range one's stay above
 
 
 def _face_detector_api() -> types.SimpleNamespace:
@@ -71,14 +73,31 @@ def _quiet_native_stderr():
         os.close(saved)
 
 
-def _overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) intersection over the smaller box: a face and a part of it score ~1."""
+def _overlaps(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, M) IoU and intersection over the smaller box of two sets of xyxy boxes."""
     tl = np.maximum(a[:, None, :2], b[None, :, :2])
     br = np.minimum(a[:, None, 2:], b[None, :, 2:])
     inter = np.prod(np.clip(br - tl, 0, None), axis=2)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
-    return inter / np.maximum(np.minimum(area_a[:, None], area_b[None, :]), 1e-6)
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)[:, None]
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)[None, :]
+    return inter / np.maximum(area_a + area_b - inter, 1e-6), inter / np.maximum(np.minimum(area_a, area_b), 1e-6)
+
+
+def prefer_close_ups(faces: Faces, close: Faces, big_side: float) -> Faces:
+    """Take the short-range model's confident close-ups (`close`) into the full-range
+    model's `faces`: one replaces the full-range face it matches (IoU >= 0.3) when that
+    face is doubtful (score < CLOSE_UP_TRUST), and is added where no face is; anything
+    else keeps the full-range answer (a false big box over a small real face must
+    not hide that face)."""
+    close = close[(close.sizes >= big_side) & (close.scores >= CLOSE_UP_TRUST)]
+    if not len(close):
+        return faces
+    if not len(faces):
+        return close
+    iou, inside = _overlaps(faces.boxes, close.boxes)
+    doubtful = (iou >= 0.3) & (faces.scores[:, None] < CLOSE_UP_TRUST)
+    taken = doubtful.any(axis=0) | (inside.max(axis=0) <= 0.1)
+    return Faces.concatenate([faces[~doubtful.any(axis=1)], close[taken]])
 
 
 class FaceDetector:
@@ -136,16 +155,9 @@ class FaceDetector:
         return faces
 
     def _with_close_ups(self, faces: Faces, frame_bgr: np.ndarray, big_side: float) -> Faces:
-        """The short-range model's close-ups in place of the full-range model's faces they overlap."""
+        """This frame's faces with the short-range model's close-ups taken in (`prefer_close_ups`)."""
         self._close_up.min_score, self._close_up.min_size = self.min_score, self.min_size
-        close = self._close_up.detect(frame_bgr)
-        close = close[close.sizes >= big_side]
-        if not len(close):
-            return faces
-        if not len(faces):
-            return close
-        covered = _overlap_of_smaller(faces.boxes, close.boxes).max(axis=1) > 0.5
-        return Faces.concatenate([faces[~covered], close])
+        return prefer_close_ups(faces, self._close_up.detect(frame_bgr), big_side)
 
     def _to_faces(self, detections, width: int, height: int, px: int, py: int) -> Faces:
         boxes, kps, scores = [], [], []
