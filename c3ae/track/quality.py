@@ -12,9 +12,11 @@ reason the age model is known to be less reliable:
   the head turns (yaw), and the eye-ear spans become lopsided;
 * border - a box cut by the frame edge holds only part of the face.
 
-The tracker weighs each frame's distribution by quality squared, so a poor
-frame counts little, and marks a track `uncertain` while its recent evidence
-is poor. `appearance` is a small hue-saturation histogram of the face crop
+The fusion weighs each frame's distribution by quality squared, so a poor
+frame counts little (a clear 40 px face about half a close-up, a blurred one
+far less), and marks a track `uncertain` when the evidence its age rests on
+is poor (per-frame |error| grows from 5.6 to 12 years from the best to the
+poorest quality decile on the video benchmark). `appearance` is a small hue-saturation histogram of the face crop
 with hair, cheap enough for every face of every frame, used by the tracker to
 keep two neighbours from swapping identities.
 """
