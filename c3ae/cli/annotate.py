@@ -72,7 +72,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--min-size", type=float, default=defaults.min_size,
                         help=f"ignore faces smaller than this, in pixels, {range_text('min_size')}")
     parser.add_argument("--smoothing", type=float, default=defaults.smoothing,
-                        help=f"temporal smoothing of ages, {range_text('smoothing')}")
+                        help=f"smoothing of the live age chart (a person's age fuses all their frames), "
+                             f"{range_text('smoothing')}")
     parser.add_argument("--no-bars", action="store_true", help="do not draw the bar charts")
     parser.add_argument("--verbose", action="store_true", help="show the native libraries' log lines")
     return parser
