@@ -25,7 +25,15 @@ import torch
 
 from c3ae.training.augment import AugmentConfig
 from c3ae.training.cache import DEFAULT_DIR, PATCH, CropCache, augmented_cuts
-from c3ae.training.data import DEFAULT_AAF, DEFAULT_FAIRFACE, DEFAULT_SPLIT, DEFAULT_UTKFACE, assign, load_datasets, read_split
+from c3ae.training.data import (
+    DEFAULT_AAF,
+    DEFAULT_FAIRFACE,
+    DEFAULT_SPLIT,
+    DEFAULT_UTKFACE,
+    assign,
+    load_datasets,
+    read_split,
+)
 
 # what changes between frames of one shot, each moderate: gamma 0.74-1.35, gains 0.85-1.15 per
 # channel, noise sigma 3-8, motion blur 3-9 px or resolution halved at most, shifts of 3% of a crop
