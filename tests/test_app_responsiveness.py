@@ -13,13 +13,13 @@ def test_event_loop_stays_responsive(qtbot, make_window, synthetic_video):
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=TIMEOUT)
     meter = StallMeter(interval_ms=10)
     meter.start()
-    first = window.last_report.index
-    shown = []
-    window.host.frame_shown.connect(lambda: shown.append(1))
+    shown: list[int] = []  # the index of each frame shown
+    window.host.frame_shown.connect(lambda: shown.append(window.last_report.index))
     qtbot.wait(2500)
     meter.stop()
     print(f"\nlargest event-loop stall: {meter.max_stall_ms:.1f} ms over {meter.ticks} ticks; "
           f"{len(shown)} frames shown, worker at {window.last_report.fps:.1f} FPS")
-    assert len(shown) >= 10 and window.last_report.index != first, "the worker did not run"
+    # distinct indices, not first != last: the looping clip may be back at its first frame
+    assert len(shown) >= 10 and len(set(shown)) >= 10, "the worker did not run"
     assert meter.ticks > 50
     assert meter.max_stall_ms < MAX_STALL_MS
