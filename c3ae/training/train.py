@@ -370,7 +370,8 @@ def main(argv: list[str] | None = None) -> dict:
         history.append(entry)
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(entry) + "\n")
-        print(f"epoch {epoch + 1}: {train_time:.0f} s ({faces_per_s:.0f} faces/s), train loss {run_loss:.3f} (L1 {run_l1:.2f}), "
+        print(f"epoch {epoch + 1}: {train_time:.0f} s ({faces_per_s:.0f} faces/s), "
+              f"train loss {run_loss:.3f} (L1 {run_l1:.2f}), "
               f"val MAE {val_mae:.3f} CS5 {metrics.get('cs5', float('nan')):.3f} "
               + " ".join(f"{k}={v:.2f}" for k, v in metrics.items() if k.startswith("mae_"))
               + (f" inside_group={metrics['inside_group']:.3f}" if "inside_group" in metrics else ""), flush=True)
