@@ -100,6 +100,11 @@ class Faces:
         wh = self.boxes[:, 2:] - self.boxes[:, :2]
         return np.sqrt(np.clip(wh[:, 0] * wh[:, 1], 0, None)).astype(np.float32)
 
+    @property
+    def centres(self) -> np.ndarray:
+        """(N, 2) box centres in pixels."""
+        return (self.boxes[:, :2] + self.boxes[:, 2:]) / 2
+
     def largest(self) -> int:
         """Index of the largest face (evaluation scores that one)."""
         return int(np.argmax(self.sizes))

@@ -61,7 +61,7 @@ PLAUSIBLE_KEYPOINT_SIZE = (0.6, 1.6)
 def face_geometry(faces: Faces) -> tuple[np.ndarray, np.ndarray]:
     """(centres (N, 2), sizes (N,)) of the faces, from the keypoints when they are usable."""
     box_sizes = np.maximum(faces.sizes.astype(np.float64), 1.0)
-    box_centres = ((faces.boxes[:, :2] + faces.boxes[:, 2:]) / 2).astype(np.float64)
+    box_centres = faces.centres.astype(np.float64)
     kps = faces.keypoints.astype(np.float64)
     eye_mid = (kps[:, RIGHT_EYE] + kps[:, LEFT_EYE]) / 2
     kp_sizes = FACE_SIZE_PER_EYE_MOUTH * np.linalg.norm(eye_mid - kps[:, MOUTH], axis=1)

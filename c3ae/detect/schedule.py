@@ -44,9 +44,8 @@ def same_faces(previous: Faces, current: Faces) -> np.ndarray:
     match = np.full(len(current), -1, np.int64)
     if not len(previous) or not len(current):
         return match
-    centre = lambda f: (f.boxes[:, :2] + f.boxes[:, 2:]) / 2  # noqa: E731
     size = np.maximum(previous.sizes, 1.0)
-    distance = np.linalg.norm(centre(current)[:, None] - centre(previous)[None], axis=2) / size[None]
+    distance = np.linalg.norm(current.centres[:, None] - previous.centres[None], axis=2) / size[None]
     ratio = np.maximum(current.sizes, 1.0)[:, None] / size[None]
     distance[(distance >= SAME_PLACE) | (ratio > SAME_SIZE) | (ratio < 1 / SAME_SIZE)] = np.inf
     while np.isfinite(distance).any():
@@ -61,8 +60,7 @@ def crowded(faces: Faces, near: float = NEAR) -> bool:
     """Whether two faces are within `near` sizes (the larger one's) of each other."""
     if len(faces) < 2:
         return False
-    centres = (faces.boxes[:, :2] + faces.boxes[:, 2:]) / 2
-    distance = np.linalg.norm(centres[:, None] - centres[None], axis=2)
+    distance = np.linalg.norm(faces.centres[:, None] - faces.centres[None], axis=2)
     sizes = faces.sizes
     close = distance < near * np.maximum(sizes[:, None], sizes[None])
     np.fill_diagonal(close, False)
