@@ -98,6 +98,28 @@ def test_in_video_a_close_up_is_found_in_every_frame(detector):
     assert all(len(r) == 1 and r.sizes[0] > 300 and r.scores[0] > 0.7 for r in found)
 
 
+def test_the_short_range_model_runs_only_where_it_can_change_the_answer(detector, monkeypatch):
+    """A confident full-range close-up gets no second opinion (the periodic search
+    aside); a doubtful one gets it on every frame and is replaced."""
+    frame = _close_up_frame(real_faces(1)[0], 460, detector)
+    with FaceDetector("full", video=True) as full:
+        before = full.close_up_calls
+        confident = [full.detect(frame) for _ in range(10)]
+        periodic = full.close_up_calls - before
+        own = full._to_faces
+
+        def unsure(*args) -> Faces:
+            faces = own(*args)
+            return faces.replace(scores=np.full(len(faces), 0.3, np.float32))
+
+        monkeypatch.setattr(full, "_to_faces", unsure)
+        before = full.close_up_calls
+        doubtful = [full.detect(frame) for _ in range(5)]
+        assert full.close_up_calls - before == 5
+    assert periodic == 2 and all(len(r) == 1 and r.scores[0] > 0.7 for r in confident)
+    assert all(len(r) == 1 and r.scores[0] > 0.7 for r in doubtful)  # the short-range face stands in
+
+
 def _boxes(boxes, scores) -> Faces:
     boxes = np.array(boxes, np.float32)
     return Faces(boxes, np.zeros((len(boxes), 6, 2), np.float32), np.array(scores, np.float32))

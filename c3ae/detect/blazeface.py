@@ -27,10 +27,12 @@ DEFAULT_MIN_SCORE = 0.5
 DETECTOR_FLOOR = 0.2  # BlazeFace reports faces from this score up; `min_score` filters above it
 # The full-range model's score collapses on a close-up (a 420 px face in a 1280x720 frame:
 # 0.8 -> 0.22 as it grows by a tenth, while the short-range model stays at 0.89), so
-# in video a full-range detector also runs the short-range one while a face of this
-# share of the frame's shorter side is in view (this frame or the last), and every
-# CLOSE_UP_EVERY frames to find a close-up the full-range model does not see at all;
-# its close-ups only stand in for doubtful or missing ones (`prefer_close_ups`).
+# in video a full-range detector also runs the short-range one where that can change
+# the answer: when a face of this share of the frame's shorter side is doubtful
+# (score < CLOSE_UP_TRUST) or was in view on the last call and is gone, and every
+# CLOSE_UP_EVERY calls to find a close-up the full-range model does not see at all.
+# Its close-ups only stand in for doubtful or missing ones (`prefer_close_ups`), so a
+# confident full-range close-up needs no second opinion.
 CLOSE_UP_SHARE = 0.3
 CLOSE_UP_EVERY = 5
 CLOSE_UP_TRUST = 0.75  # a score the full-range model's close-ups fall below and the short-range one's stay above
@@ -117,7 +119,8 @@ class FaceDetector:
             min_detection_confidence=DETECTOR_FLOOR,
         )
         self._close_up = FaceDetector("short", video=True, min_score=min_score) if model == "full" and video else None
-        self._close_up_seen = False
+        self._close_up_seen = False  # a close-up was in the last call's answer
+        self.close_up_calls = 0  # calls that also ran the short-range model (benches)
         with _quiet_native_stderr():
             self._detector = mp.FaceDetector.create_from_options(options)
             self._last_ts = -1
@@ -149,8 +152,12 @@ class FaceDetector:
         faces = self._to_faces(result.detections, rgb.shape[1], rgb.shape[0], px, py)
         if self._close_up is not None:
             big_side = CLOSE_UP_SHARE * min(h, w)
-            if self._close_up_seen or self._last_ts % CLOSE_UP_EVERY == 0 or (faces.sizes >= big_side).any():
+            big = faces.sizes >= big_side
+            doubtful = bool((big & (faces.scores < CLOSE_UP_TRUST)).any())
+            lost = self._close_up_seen and not big.any()
+            if doubtful or lost or self._last_ts % CLOSE_UP_EVERY == 0:
                 faces = self._with_close_ups(faces, frame_bgr[py:py + h, px:px + w], big_side)
+                self.close_up_calls += 1
             self._close_up_seen = bool((faces.sizes >= big_side).any())
         return faces
 
