@@ -142,7 +142,7 @@ def annotate_video(args: argparse.Namespace) -> dict:
         except SourceError:
             if not stop:
                 raise
-            return _stopped_before_start(args, stop[0])  # e.g. Ctrl+C while an http file downloads
+            return run_summary(args, signal=stop[0])  # stopped before frame 1 (an http download)
         if source.is_live and not args.duration:
             notice(f"{source.label} is live: it runs until stopped (Ctrl+C, or --duration S)")
         check_outputs(outputs, inputs=[] if source.is_live else [args.input], overwrite=args.overwrite)
@@ -187,16 +187,20 @@ def annotate_video(args: argparse.Namespace) -> dict:
             if args.json and frames:
                 add_tracks_to_json(args.json, people)
         elapsed = time.perf_counter() - start
-        return {"frames": frames, "faces": faces_total, "people": len(people), "fps": frames / max(elapsed, 1e-9),
-                "seconds": elapsed, "video_seconds": frames / source.fps, "gaps": len(source.gaps),
-                "signal": stop[0] if stop else None, "trained": trained, "output": str(args.output),
-                "truncated": None if stop or frames == limit else source.truncation()}
+        return run_summary(args, frames=frames, faces=faces_total, people=len(people), seconds=elapsed,
+                           video_seconds=frames / source.fps, gaps=len(source.gaps),
+                           signal=stop[0] if stop else None, trained=trained,
+                           truncated=None if stop or frames == limit else source.truncation())
 
 
-def _stopped_before_start(args: argparse.Namespace, signum: int) -> dict:
-    """The summary of a run stopped before its first frame: a stop, not a failure."""
-    return {"frames": 0, "faces": 0, "people": 0, "fps": 0.0, "seconds": 0.0, "video_seconds": 0.0, "gaps": 0,
-            "signal": signum, "trained": True, "output": str(args.output), "truncated": None}
+def run_summary(args: argparse.Namespace, *, frames: int = 0, faces: int = 0, people: int = 0,
+                seconds: float = 0.0, video_seconds: float = 0.0, gaps: int = 0, signal: int | None = None,
+                trained: bool = True, truncated: str | None = None) -> dict:
+    """What one file's run did, for the summary line, summary.csv and the exit status
+    (`signal`: the stop that ended it; `truncated`: why the input ended early)."""
+    return {"frames": frames, "faces": faces, "people": people, "fps": frames / max(seconds, 1e-9),
+            "seconds": seconds, "video_seconds": video_seconds, "gaps": gaps, "signal": signal,
+            "trained": trained, "output": str(args.output), "truncated": truncated}
 
 
 def annotate_file(args: argparse.Namespace) -> tuple[int, dict, str]:
