@@ -140,6 +140,7 @@ class AgeFusion:
     _recent_weight: float = 0.0
     _recent: np.ndarray = field(default_factory=lambda: np.zeros(len(BINS)))
     shown: float = float("nan")
+    _band: tuple[float, float] | None = None  # fused_band() until the next frame: read ~5 times per frame
 
     def add(self, dist: np.ndarray, quality: float) -> None:
         """One detected frame's distribution and quality (a NaN distribution is skipped)."""
@@ -153,6 +154,7 @@ class AgeFusion:
         self._recent = self.decay * self._recent + w * dist
         self._recent_weight = self.decay * self._recent_weight + w
         self.frames += 1
+        self._band = None
         if self.frames >= self.min_frames and not abs(self.age - self.shown) <= HOLD:  # NaN: nothing shown yet
             self.shown = self.age
 
@@ -190,7 +192,9 @@ class AgeFusion:
         """The band around the fused age (NaN before the first frame), also while uncertain."""
         if self._weight <= 0:
             return float("nan"), float("nan")
-        return self.band(self.dist, self.quality)[1:]
+        if self._band is None:
+            self._band = self.band(self.dist, self.quality)[1:]
+        return self._band
 
     @property
     def low(self) -> float:
