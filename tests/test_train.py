@@ -106,6 +106,12 @@ def test_train_end_to_end_resume_and_export(tiny_dataset):
                                atol=1e-3)
     with pytest.raises(SystemExit, match="refit"):
         export_checkpoint(t / "run" / "best.pt", t / "w" / "x.pt", flip_average=True, calibration=t / "cal.json")
+    # --init from calibrated weights (the shipped kind) starts from their inner model
+    trained = torch.load(t / "run" / "best.pt", weights_only=False)["model"]
+    for weights in ("cal.pt", "c3ae.pt"):
+        init = train.load_init(t / "w" / weights)
+        assert init.keys() == trained.keys()
+        assert all(torch.equal(init[k], trained[k]) for k in trained)
 
 
 def test_group_labels_train_with_robust_augmentation_from_shipped_like_weights(tiny_dataset, tmp_path):

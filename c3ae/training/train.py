@@ -410,11 +410,17 @@ def keep_checkpoints(out: Path, keep: Path, improved: bool) -> None:
 
 
 def load_init(path: Path) -> dict:
-    """A state dict from TorchScript weights (e.g. the shipped `weights/c3ae.pt`) or a checkpoint."""
+    """A state dict from TorchScript weights (e.g. the shipped `weights/c3ae.pt`) or a checkpoint.
+    Weights with a built-in calibration (`c3ae.engine.calibration.Calibrated`) give
+    their inner model: training learns the uncalibrated ages, calibration comes after."""
     try:
-        return torch.jit.load(str(path), map_location="cpu").state_dict()
+        state = torch.jit.load(str(path), map_location="cpu").state_dict()
     except RuntimeError:
         return torch.load(path, map_location="cpu", weights_only=False)["model"]
+    if any(key.startswith("calibration.") for key in state):
+        state = {key.removeprefix("model."): value for key, value in state.items()
+                 if key.startswith("model.")}
+    return state
 
 
 def _worker_init(_: int) -> None:
