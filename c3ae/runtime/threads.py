@@ -9,7 +9,7 @@ So this policy parallelises ACROSS stages, never inside them, until there are
 cores to spare:
 
 * the stages already run on their own threads in `annotate` (decode, detect +
-  crop + model, track + draw, encode); with 2 or more cores, detection of frame
+  crop, model + track + draw, encode); with 2 or more cores, detection of frame
   n+1, its crops and the model overlap tracking and drawing frame n (`c3ae.runtime.overlap`);
 * torch and OpenCV get one thread each until the machine has more cores than
   those stage threads plus one for the rest of the desktop (`RESERVED_CORES`),
