@@ -55,13 +55,13 @@ class FrameResult:
 
 @dataclass
 class Prepared:
-    """A frame after detection, cropping and the model, the stages that need nothing
-    from the tracker: `FramePipeline.prepare` may run them ahead on a helper thread."""
+    """A frame after detection and cropping, the stages that need nothing from the
+    tracker: `FramePipeline.prepare` may run them ahead on a helper thread."""
 
     frame: np.ndarray
-    faces: Faces  # this frame's detections, with their ages and distributions
+    faces: Faces  # this frame's detections
     crops: torch.Tensor  # (N, 3, 3, 64, 64)
-    timings: dict[str, float]  # detect, crop, infer: milliseconds
+    timings: dict[str, float]  # detect, crop: milliseconds
     number: int  # the frame's number in the detection schedule
     looked: bool  # whether the detector ran on it (else `faces` is empty by schedule)
 
@@ -153,11 +153,9 @@ class FramePipeline:
         return self.finish(self.prepare(frame), draw, frame_index)
 
     def prepare(self, frame: np.ndarray) -> Prepared:
-        """Detect, crop and read the ages: everything the tracker does not feed. May run
-        ahead of `finish` on another thread (`c3ae.runtime.overlap`); the model runs
-        here so that the two threads get about the same work. The detector keeps
-        its own clock, so frames must reach it in order, and `finish` must take
-        them in that order; the results are then `process`'s."""
+        """Detect and crop. May run ahead of `finish` on another thread (`c3ae.runtime.overlap`):
+        the detector keeps its own clock, so frames must reach it in order, and
+        `finish` must take them in that order; the results are then `process`'s."""
         t0 = time.perf_counter()
         looked = self.schedule.due(frame)
         if looked:
@@ -168,14 +166,11 @@ class FramePipeline:
         t1 = time.perf_counter()
         crops = face_crops(frame, faces)
         t2 = time.perf_counter()
-        ages, dists = self.engine.predict(crops)
-        faces = faces.replace(ages=ages, dists=dists)
-        t3 = time.perf_counter()
-        timings = {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3, "infer": (t3 - t2) * 1e3}
-        return Prepared(frame, faces, crops, timings, self.schedule.frame, looked)
+        return Prepared(frame, faces, crops, {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3},
+                        self.schedule.frame, looked)
 
     def finish(self, prepared: Prepared, draw: bool = True, frame_index: int | None = None) -> FrameResult:
-        """Tracker and drawing for a prepared frame, in frame order (see `process`)."""
+        """Model, tracker and drawing for a prepared frame, in frame order (see `process`)."""
         frame, crops = prepared.frame, prepared.crops
         t = time.perf_counter()
         timings = dict(prepared.timings)
@@ -187,6 +182,9 @@ class FramePipeline:
             t = now
 
         faces = detected = prepared.faces
+        ages, dists = self.engine.predict(crops)
+        faces = faces.replace(ages=ages, dists=dists)
+        lap("infer")
         if frame_index is not None:
             self._rewind(frame_index)
         faces = self.tracker.update(faces, frame, crops, frame_index)

@@ -168,7 +168,7 @@ def annotate_video(args: argparse.Namespace) -> dict:
         try:
             with tqdm(total=limit or source.frame_count or None, unit="frame", desc="annotate", file=sys.stderr,
                       disable=not progress) as bar:
-                # detection, crops and the model on frame n+1 on their own thread while frame n is tracked and drawn
+                # detection and crops of frame n+1 on their own thread while the model reads frame n
                 # decoding on its own thread too; a stop request ends it even while a stream reconnects
                 decoded = overlap.ahead(_frames(source), depth=4, name="decode", until=lambda: bool(stop))
                 for item in overlap.ahead(map(pipeline.prepare, decoded), name="detect", enabled=plan.overlap):

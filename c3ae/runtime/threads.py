@@ -10,7 +10,7 @@ cores to spare:
 
 * the stages already run on their own threads in `annotate` (decode, detect +
   crop, model + track + draw, encode); with 2 or more cores, detection of frame
-  n+1, its crops and the model overlap tracking and drawing frame n (`c3ae.runtime.overlap`);
+  n+1 overlaps the model on frame n (`c3ae.runtime.overlap`);
 * torch and OpenCV get one thread each until the machine has more cores than
   those stage threads plus one for the rest of the desktop (`RESERVED_CORES`),
   then a few (the C3AE forward and our OpenCV calls are too small for more);
@@ -35,7 +35,7 @@ class ThreadPlan:
     torch_threads: int  # intra-op threads of the C3AE forward
     opencv_threads: int  # OpenCV's parallel_for (colour conversion, resizing, drawing)
     encoder_threads: int  # libx264's threads for the output video
-    overlap: bool  # detect + model on frame n+1 on a helper thread while frame n is tracked and drawn
+    overlap: bool  # detect frame n+1 on a helper thread while the model reads frame n
 
 
 def usable_cores() -> int:
