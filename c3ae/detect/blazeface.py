@@ -120,7 +120,7 @@ class FaceDetector:
         )
         self._close_up = FaceDetector("short", video=True, min_score=min_score) if model == "full" and video else None
         self._close_up_seen = False  # a close-up was in the last call's answer
-        self.close_up_calls = 0  # calls that also ran the short-range model (benches)
+        self.close_up_calls = 0  # calls that also ran the short-range model: what the rule costs
         with _quiet_native_stderr():
             self._detector = mp.FaceDetector.create_from_options(options)
             self._last_ts = -1

@@ -140,7 +140,8 @@ class AgeFusion:
     _recent_weight: float = 0.0
     _recent: np.ndarray = field(default_factory=lambda: np.zeros(len(BINS)))
     shown: float = float("nan")
-    _band: tuple[float, float] | None = None  # fused_band() until the next frame: read ~5 times per frame
+    # fused_band() until the next frame: it is read about 5 times a frame
+    _band: tuple[float, float] | None = field(default=None, init=False, repr=False)
 
     def add(self, dist: np.ndarray, quality: float) -> None:
         """One detected frame's distribution and quality (a NaN distribution is skipped)."""

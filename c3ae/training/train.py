@@ -414,13 +414,12 @@ def load_init(path: Path) -> dict:
     Weights with a built-in calibration (`c3ae.engine.calibration.Calibrated`) give
     their inner model: training learns the uncalibrated ages, calibration comes after."""
     try:
-        state = torch.jit.load(str(path), map_location="cpu").state_dict()
+        module = torch.jit.load(str(path), map_location="cpu")
     except RuntimeError:
         return torch.load(path, map_location="cpu", weights_only=False)["model"]
-    if any(key.startswith("calibration.") for key in state):
-        state = {key.removeprefix("model."): value for key, value in state.items()
-                 if key.startswith("model.")}
-    return state
+    if hasattr(module, "calibration"):  # a Calibrated wrapper: its model
+        module = module.model
+    return module.state_dict()
 
 
 def _worker_init(_: int) -> None:
