@@ -241,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export", default=None, help="export best.pt as TorchScript here at the end")
     p.add_argument("--keep", default=None, help="also copy last.pt/best.pt here after every epoch: a folder "
                    "that outlives the machine (a mounted volume, a synced folder), for --resume on another one")
+    p.add_argument("--compile", action="store_true", help="torch.compile the training step's model: "
+                   "fuses BatchNorm/ReLU and their backward, ~1.4x faster on CPU after ~25 s of compiling")
     p.add_argument("--max-steps", type=int, default=0, help="stop after N steps (smoke tests)")
     return p
 
@@ -293,6 +295,8 @@ def main(argv: list[str] | None = None) -> dict:
         model.load_state_dict(load_init(Path(args.init)))
         print(f"initialised from {args.init}", flush=True)
     n_params = count_parameters(model)
+    # the compiled module shares the parameters: checkpoints and validation use `model` itself
+    forward = torch.compile(model) if args.compile else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = max(1, len(train_recs) // args.batch_size)
     total_steps = steps_per_epoch * args.epochs
@@ -340,7 +344,7 @@ def main(argv: list[str] | None = None) -> dict:
             crops, lows, highs = crops.to(device), lows.to(device), highs.to(device)
             if args.crops == 1:
                 crops = crops[:, 1:2]
-            age_pred, dist = model(crops)
+            age_pred, dist = forward(crops)
             if teacher:
                 t_age, t_dist = (t.to(device) for t in teacher)
                 loss, parts = distill_loss(age_pred, dist, lows, highs, t_age, t_dist, args.alpha,
