@@ -55,8 +55,15 @@ def refresh_batchnorm(model: nn.Module, batches: list[torch.Tensor]) -> None:
 def main(argv: list[str] | None = None) -> dict:
     from c3ae.training.augment import ROBUST, AugmentConfig
     from c3ae.training.cache import DEFAULT_DIR, PATCH
-    from c3ae.training.data import DEFAULT_AAF, DEFAULT_FAIRFACE, DEFAULT_SPLIT, DEFAULT_UTKFACE, assign, \
-        load_datasets, read_split
+    from c3ae.training.data import (
+        DEFAULT_AAF,
+        DEFAULT_FAIRFACE,
+        DEFAULT_SPLIT,
+        DEFAULT_UTKFACE,
+        assign,
+        load_datasets,
+        read_split,
+    )
     from c3ae.training.train import cached_sets, predict, val_metrics
 
     p = argparse.ArgumentParser(prog="python -m c3ae.training.average", description=__doc__.splitlines()[0])
