@@ -158,7 +158,8 @@ class FaceDetector:
             if doubtful or lost or self._last_ts % CLOSE_UP_EVERY == 0:
                 faces = self._with_close_ups(faces, frame_bgr[py:py + h, px:px + w], big_side)
                 self.close_up_calls += 1
-            self._close_up_seen = bool((faces.sizes >= big_side).any())
+                big = faces.sizes >= big_side
+            self._close_up_seen = bool(big.any())
         return faces
 
     def _with_close_ups(self, faces: Faces, frame_bgr: np.ndarray, big_side: float) -> Faces:

@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from c3ae.detect.blazeface import FaceDetector
+from c3ae.faces import Faces
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
 from c3ae.runtime import threads
@@ -174,10 +175,10 @@ class Person:
     dist: np.ndarray | None  # the fused distribution, for fitting the band
 
 
-def _on_person(boxes: np.ndarray, rect: np.ndarray) -> np.ndarray:
-    """Which boxes' centres lie inside the person's face rectangle (widened by a quarter)."""
+def _on_person(faces: Faces, rect: np.ndarray) -> np.ndarray:
+    """Which faces' box centres lie inside the person's face rectangle (widened by a quarter)."""
     pad = 0.25 * (rect[2:] - rect[:2])
-    c = (boxes[:, :2] + boxes[:, 2:]) / 2
+    c = faces.centres
     return np.all((c >= rect[:2] - pad) & (c <= rect[2:] + pad), axis=1)
 
 
@@ -188,7 +189,7 @@ def run_clip(pipeline: FramePipeline, clip: Clip, true_age: float) -> Person:
     shown, ages, quality, uncertain = (np.full(n, np.nan) for _ in range(4))
     for t, frame in enumerate(clip.frames):
         faces = pipeline.process(frame, draw=False).faces
-        hit = np.flatnonzero(_on_person(faces.boxes, clip.rects[t]))
+        hit = np.flatnonzero(_on_person(faces, clip.rects[t]))
         if not len(hit):
             continue
         i = hit[np.argmax(faces.missed[hit] == 0)]  # a detection before a carried box
