@@ -34,6 +34,7 @@ from c3ae.draw.privacy import blur_faces
 from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
 from c3ae.faces import Faces
 from c3ae.options import TILES_MIN_SIDE, PipelineOptions
+from c3ae.track.cuts import Signature, signature
 from c3ae.track.tracker import FaceTracker, StateHistory
 
 WEAK_SCORE = 0.3  # detections from here up may continue a track
@@ -64,6 +65,7 @@ class Prepared:
     timings: dict[str, float]  # detect, crop: milliseconds
     number: int  # the frame's number in the detection schedule
     looked: bool  # whether the detector ran on it (else `faces` is empty by schedule)
+    look: Signature  # what the schedule and the tracker's cut detection compare (`c3ae.track.cuts`)
 
 
 class FramePipeline:
@@ -157,7 +159,8 @@ class FramePipeline:
         the detector keeps its own clock, so frames must reach it in order, and
         `finish` must take them in that order; the results are then `process`'s."""
         t0 = time.perf_counter()
-        looked = self.schedule.due(frame)
+        look = signature(frame)
+        looked = self.schedule.due(look)
         if looked:
             faces = self.detector.detect(frame)
             self.schedule.seen(faces)
@@ -167,7 +170,7 @@ class FramePipeline:
         crops = face_crops(frame, faces)
         t2 = time.perf_counter()
         return Prepared(frame, faces, crops, {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3},
-                        self.schedule.frame, looked)
+                        self.schedule.frame, looked, look)
 
     def finish(self, prepared: Prepared, draw: bool = True, frame_index: int | None = None) -> FrameResult:
         """Model, tracker and drawing for a prepared frame, in frame order (see `process`)."""
@@ -187,7 +190,7 @@ class FramePipeline:
         lap("infer")
         if frame_index is not None:
             self._rewind(frame_index)
-        faces = self.tracker.update(faces, frame, crops, frame_index)
+        faces = self.tracker.update(faces, frame, crops, frame_index, look=prepared.look)
         self._hold_for_new_tracks(faces, prepared.number)
         if frame_index is not None:
             self.history.put(frame_index, self.tracker.snapshot())

@@ -17,24 +17,24 @@ tracker runs, so it decides without waiting for the tracker's answer, which
 arrives frames later when detection runs ahead (`c3ae.runtime.overlap`). For
 what it cannot see (a shot cut, a track split on appearance) the pipeline
 calls `hold` when the tracker starts a track, and the schedule itself
-treats a frame that differs wholly from the one before (a cut: the tracker
-then ends every track, even where the new shot has faces at the same places)
-as new. A new face waits at most `every` - 1 frames to be found.
+treats a frame whose cut signature (`c3ae.track.cuts`, computed once per
+frame and shared with the tracker) is far from the one before as new: the
+tracker may end every track there (a cut), even where the new shot has faces
+at the same places, and a look too many costs one detection. A new face waits at most `every` - 1 frames to be found.
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from c3ae.faces import Faces
+from c3ae.track.cuts import ShotCutDetector, Signature, distance
 
 CONFIRM = 3  # looked frames in a row a face needs: the tracker's confirm_hits
 SAME_PLACE = 0.5  # centre moved less than this many face sizes between looks: the same face
 SAME_SIZE = 1.5  # and its size changed less than this factor
-# mean grey-level change of a 32x18 thumbnail that is a cut: on tests/multishot.py's clip
-# its cuts measured 72-79, its pan 8, its light dip 11
-CUT_CHANGE = 25.0
-THUMB = (32, 18)
+# a signature distance that may be a cut: the cut detector's floor (it also asks for more
+# than the shot's usual drift, which only the tracker, frames behind, knows)
+MAYBE_CUT = ShotCutDetector.floor
 NEAR = 2.0  # faces whose centres are closer than this many face sizes may cross: look at every frame
 
 
@@ -84,7 +84,7 @@ class DetectionSchedule:
         self._crowded = False  # two of `_faces` close enough to cross
         self._since = self.every - 1  # frames since the last look: the first frame is looked at
         self._must: set[int] = set()  # frame numbers to look at whatever happens
-        self._thumb: np.ndarray | None = None  # the previous frame, tiny, to see cuts
+        self._last: Signature | None = None  # the last lit frame's cut signature
 
     def hold(self, start: int | None = None, frames: int | None = None) -> None:
         """Look at `frames` frames (default `confirm`) from frame number `start`
@@ -94,11 +94,11 @@ class DetectionSchedule:
         start = self.frame + 1 if start is None else int(start)
         self._must.update(range(start, start + (self.confirm if frames is None else int(frames))))
 
-    def due(self, frame: np.ndarray) -> bool:
-        """Whether `frame`, the next one, is to be detected; counts it either way."""
+    def due(self, look: Signature) -> bool:
+        """Whether the next frame, with this cut signature, is to be detected; counts it either way."""
         self.frame += 1
         self._since += 1
-        if self.every > 1 and self._cut(frame):
+        if self.every > 1 and self._cut(look):
             self.hold(start=self.frame)
         if self.frame in self._must:
             self._must.discard(self.frame)
@@ -106,12 +106,13 @@ class DetectionSchedule:
         unsettled = bool((self._streaks < self.confirm).any()) or self._crowded
         return unsettled or self._since >= self.every
 
-    def _cut(self, frame: np.ndarray) -> bool:
-        """Whether `frame` differs wholly from the previous one (every 4th pixel is enough)."""
-        small = cv2.resize(np.ascontiguousarray(frame[::4, ::4]), THUMB, interpolation=cv2.INTER_AREA)
-        thumb = (small.astype(np.float32).mean(axis=2) if small.ndim == 3 else small.astype(np.float32))
-        previous, self._thumb = self._thumb, thumb
-        return previous is not None and float(np.abs(thumb - previous).mean()) > CUT_CHANGE
+    def _cut(self, look: Signature) -> bool:
+        """Whether this frame may start a new shot: far from the last lit frame (dark
+        frames are skipped, so a fade through black is compared across)."""
+        if look.dark:
+            return False
+        previous, self._last = self._last, look
+        return previous is not None and distance(previous, look)[0] > MAYBE_CUT
 
     def seen(self, faces: Faces) -> None:
         """The faces found on the frame `due` just allowed."""

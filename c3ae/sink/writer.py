@@ -117,8 +117,10 @@ class H264Writer:
         self._file = open(path, "wb")
         try:
             self._container = av.open(self._file, "w", format="mp4", options={"movflags": FRAGMENT_FLAGS})
-            # threads: x264's slices wait for each other like any intra-op split (see c3ae.runtime.threads)
-            options = {"preset": "veryfast", "tune": "zerolatency", "crf": "23", "sc_threshold": "0",
+            # threads: x264's slices wait for each other like any intra-op split (see c3ae.runtime.threads).
+            # superfast: 2.1 ms a 640x360 frame against veryfast's 3.2 on one core, files 4% larger
+            # at the same crf (ultrafast: 1.4 ms but 2.7x larger); encoding runs beside every frame
+            options = {"preset": "superfast", "tune": "zerolatency", "crf": "23", "sc_threshold": "0",
                        "threads": str(threads.current().encoder_threads)}
             self._stream = self._container.add_stream(
                 encoder, rate=Fraction(fps).limit_denominator(1001),

@@ -35,35 +35,59 @@ _DARK_V = 24  # value (after stretching to full brightness) below which a pixel'
 _BLACK = 10  # brightest pixels below this: a black frame, nothing to compare
 
 
-@dataclass
-class _Signature:
-    colour: np.ndarray  # (64,) hue-saturation histogram, L1 = 1
-    layout: np.ndarray  # (64,) 8x8 grey means, zero-mean unit-norm
+@dataclass(frozen=True)
+class Signature:
+    """What cut detection keeps of a frame; `colour` None for a frame with too
+    little lit, coloured picture to compare (the middle of a fade to black)."""
+
+    colour: np.ndarray | None  # (64,) hue-saturation histogram, L1 = 1
+    layout: np.ndarray | None  # (64,) 8x8 grey means, zero-mean unit-norm
+
+    @property
+    def dark(self) -> bool:
+        return self.colour is None
 
 
-def _signature(frame: np.ndarray) -> _Signature | None:
-    """None for a frame with too little lit, coloured picture to compare."""
-    step = max(1, min(frame.shape[0] // (2 * _THUMB[1]), frame.shape[1] // (2 * _THUMB[0])))
-    small = cv2.resize(frame[::step, ::step], _THUMB, interpolation=cv2.INTER_AREA)  # skip rows: 4K costs as 360p
-    if small.ndim == 2:
-        small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
+_DARK_FRAME = Signature(None, None)
+
+
+def _thumbnail(frame: np.ndarray) -> np.ndarray:
+    """The frame at about `_THUMB`: rows and columns skipped down to 2-4 times the
+    thumbnail (4K costs as 360p), then the middle part that is a whole multiple of
+    it averaged down, OpenCV's fast integer path (0.3 ms at 640x360 against 0.6
+    for the same area resize by a fractional factor)."""
+    w, h = _THUMB
+    step = max(1, min(frame.shape[0] // (2 * h), frame.shape[1] // (2 * w)))
+    small = frame[::step, ::step]
+    k = min(small.shape[0] // h, small.shape[1] // w)
+    if k >= 1:
+        y, x = (small.shape[0] - k * h) // 2, (small.shape[1] - k * w) // 2
+        small = small[y:y + k * h, x:x + k * w]
+    small = cv2.resize(np.ascontiguousarray(small), _THUMB, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_GRAY2BGR) if small.ndim == 2 else small
+
+
+def signature(frame: np.ndarray) -> Signature:
+    """A frame's signature: a pure function of its pixels, so it may be computed
+    on any thread ahead of the detector that compares it (`c3ae.pipeline`)."""
+    small = _thumbnail(frame)
     values = small.reshape(-1)
     peak = float(np.partition(values, int(0.98 * (values.size - 1)))[int(0.98 * (values.size - 1))])
     if peak < _BLACK:
-        return None
+        return _DARK_FRAME
     small = cv2.convertScaleAbs(small, alpha=255.0 / peak)  # a fading frame looks like its shot
     hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
     lit = hsv[..., 2] >= _DARK_V
     if lit.mean() < 0.15:
-        return None
+        return _DARK_FRAME
     hist = cv2.calcHist([hsv], [0, 1], lit.astype(np.uint8), [_H_BINS, _S_BINS], [0, 180, 0, 256]).ravel()
     grey = cv2.resize(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (8, 8), interpolation=cv2.INTER_AREA)
     layout = grey.astype(np.float32).ravel()
     layout -= layout.mean()
-    return _Signature(hist / max(hist.sum(), 1.0), layout / max(float(np.linalg.norm(layout)), 1e-3))
+    return Signature(hist / max(hist.sum(), 1.0), layout / max(float(np.linalg.norm(layout)), 1e-3))
 
 
-def distance(a: _Signature, b: _Signature) -> tuple[float, bool]:
+def distance(a: Signature, b: Signature) -> tuple[float, bool]:
     """(0 = same picture .. ~1 = unrelated, whether it can be a cut at all).
 
     The distance mixes the colour change (Hellinger) and the layout change. A
@@ -90,7 +114,7 @@ class ShotCutDetector:
     window: int = 30
     min_shot: int = 6
     _since_cut: int = 1_000_000
-    _last: _Signature | None = None
+    _last: Signature | None = None
     _recent: deque = field(default_factory=deque)
     _after_dark: bool = False
     _before_cut: tuple | None = None  # (signature, recent, frames since the cut before) of the last cut
@@ -100,11 +124,12 @@ class ShotCutDetector:
         self._last, self._recent, self._after_dark, self._since_cut = None, deque(), False, 1_000_000
         self._before_cut, self.flash = None, False
 
-    def update(self, frame: np.ndarray) -> bool:
-        sig = _signature(frame)
+    def update(self, frame: np.ndarray | Signature) -> bool:
+        """Whether this frame (or its `signature`, computed earlier) starts a new shot."""
+        sig = frame if isinstance(frame, Signature) else signature(frame)
         self._since_cut += 1
         before, self._before_cut, self.flash = self._before_cut, None, False
-        if sig is None:  # dark: keep the last lit frame as the reference
+        if sig.dark:  # dark: keep the last lit frame as the reference
             self._after_dark = self._last is not None
             return False
         if self._last is None:

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from c3ae.faces import Faces
-from c3ae.track.cuts import ShotCutDetector
+from c3ae.track.cuts import ShotCutDetector, Signature
 from c3ae.track.fusion import AgeFusion
 from c3ae.track.quality import appearance, face_quality, similarity
 
@@ -217,11 +217,13 @@ class FaceTracker:
 
     # -------------------------------------------------------------------------
     def update(self, faces: Faces, frame: np.ndarray | None = None, crops: torch.Tensor | None = None,
-               frame_index: int | None = None) -> Faces:
+               frame_index: int | None = None, look: Signature | None = None) -> Faces:
         """Track one frame's detections. `frame` enables cut detection and the
-        border factor, `crops` (from `face_crops`) sharpness and appearance."""
+        border factor, `crops` (from `face_crops`) sharpness and appearance;
+        `look`, the frame's cut signature when it was computed ahead, saves doing it again."""
         self.frame_index = self.frame_index + 1 if frame_index is None else frame_index
-        self.cut = bool(frame is not None and self.detect_cuts and self.cuts.update(frame))
+        seen = look if look is not None else frame
+        self.cut = bool(seen is not None and self.detect_cuts and self.cuts.update(seen))
         held, self._held = self._held, None
         if self.cut:
             self._held = (self._tracks, len(self._finished))
