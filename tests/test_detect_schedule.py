@@ -8,7 +8,7 @@ import torch
 from multishot import backdrop
 from synth import face_clip_frames, make_faces, real_faces
 
-from c3ae.detect.schedule import DetectionSchedule, crowded, same_faces
+from c3ae.detect.schedule import STEADY_FACTOR, DetectionSchedule, crowded, same_faces
 from c3ae.engine.runner import AgeEngine
 from c3ae.faces import Faces
 from c3ae.options import PipelineOptions
@@ -35,22 +35,37 @@ def test_every_one_looks_at_every_frame():
     assert all(run(DetectionSchedule(1), [[LEFT]] * 10))
 
 
-def test_steady_faces_are_looked_at_until_confirmed_then_every_kth_frame():
-    looked = run(DetectionSchedule(3), [[LEFT, RIGHT]] * 12)
+def moving(box: tuple, frame: int, step: float = 4.0) -> tuple:
+    """`box` moved `step` px a frame to the right (4 px: 0.05 of an 80 px face)."""
+    return (box[0] + step * frame, box[1], box[2] + step * frame, box[3])
+
+
+def test_moving_faces_are_looked_at_until_confirmed_then_every_kth_frame():
+    looked = run(DetectionSchedule(3), [[moving(LEFT, i), moving(RIGHT, i)] for i in range(12)])
     assert looked == [True, True, True, False, False, True, False, False, True, False, False, True]
 
 
+def test_still_faces_are_looked_at_less_often_and_faces_that_start_moving_again_more():
+    assert STEADY_FACTOR == 2
+    looked = run(DetectionSchedule(3), [[LEFT, RIGHT]] * 12)
+    assert looked == [True, True, True, False, False, False, False, False, True, False, False, False]
+    world = [[LEFT]] * 9 + [[moving(LEFT, i)] for i in range(1, 12)]
+    looked = run(DetectionSchedule(3), world)
+    assert looked[8] and looked[9:20] == [False, False, False, False, False, True, False, False, True, False, False]
+
+
 @pytest.mark.parametrize("enters", range(6, 12))
-def test_a_face_entering_is_found_within_every_frames_and_looked_at_until_confirmed(enters):
-    world = [[LEFT] + ([RIGHT] if i >= enters else []) for i in range(20)]
+@pytest.mark.parametrize("still", [False, True])
+def test_a_face_entering_is_found_within_every_frames_and_looked_at_until_confirmed(enters, still):
+    world = [[moving(LEFT, 0 if still else i)] + ([RIGHT] if i >= enters else []) for i in range(20)]
     looked = run(DetectionSchedule(3), world)
     found = next(i for i in range(enters, 20) if looked[i])
-    assert found - enters <= 2
+    assert found - enters <= (3 * STEADY_FACTOR - 1 if still else 2)
     assert looked[found:found + 3] == [True, True, True]  # the tracker confirms it on its third detection
 
 
 def test_a_lost_face_is_looked_for_on_the_next_frame():
-    world = [[LEFT, RIGHT]] * 5 + [[LEFT]] * 5
+    world = [[moving(LEFT, i), moving(RIGHT, i)] for i in range(5)] + [[moving(LEFT, i)] for i in range(5, 10)]
     looked = run(DetectionSchedule(3), world)
     assert looked[5] and looked[6]  # frame 5 is a regular look; it lost one face, so frame 6 looks again
     assert looked[7:9] == [False, False]
@@ -71,7 +86,7 @@ def test_faces_match_by_place_and_size():
 def test_a_cut_is_looked_at_even_with_the_faces_at_the_same_places():
     frames = [backdrop(1)] * 6 + [backdrop(2)] * 6
     looked = run(DetectionSchedule(3), [[LEFT]] * 12, frames)
-    assert looked[:6] == [True, True, True, False, False, True]
+    assert looked[:6] == [True, True, True, False, False, False]
     assert looked[6:9] == [True, True, True]  # the tracker ends its tracks at a cut: confirm them again
 
 

@@ -36,6 +36,8 @@ SAME_SIZE = 1.5  # and its size changed less than this factor
 # than the shot's usual drift, which only the tracker, frames behind, knows)
 MAYBE_CUT = ShotCutDetector.floor
 NEAR = 2.0  # faces whose centres are closer than this many face sizes may cross: look at every frame
+STEADY_MOTION = 0.03  # face sizes a frame: slower faces are steady
+STEADY_FACTOR = 2  # steady faces are looked at this many times less often
 
 
 def same_faces(previous: Faces, current: Faces) -> np.ndarray:
@@ -73,6 +75,7 @@ class DetectionSchedule:
 
     def __init__(self, every: int = 1, confirm: int = CONFIRM) -> None:
         self.every = max(1, int(every))
+        self.steady_every = STEADY_FACTOR * self.every if self.every > 1 else 1  # 1: every frame, always
         self.confirm = int(confirm)
         self.reset()
 
@@ -82,6 +85,7 @@ class DetectionSchedule:
         self._faces = Faces.empty()
         self._streaks = np.zeros(0, np.int64)  # looked frames in a row each of `_faces` was found on
         self._crowded = False  # two of `_faces` close enough to cross
+        self._steady = False  # every one of `_faces` settled and slow (see the module's docstring)
         self._since = self.every - 1  # frames since the last look: the first frame is looked at
         self._must: set[int] = set()  # frame numbers to look at whatever happens
         self._last: Signature | None = None  # the last lit frame's cut signature
@@ -104,7 +108,7 @@ class DetectionSchedule:
             self._must.discard(self.frame)
             return True
         unsettled = bool((self._streaks < self.confirm).any()) or self._crowded
-        return unsettled or self._since >= self.every
+        return unsettled or self._since >= (self.steady_every if self._steady else self.every)
 
     def _cut(self, look: Signature) -> bool:
         """Whether this frame may start a new shot: far from the last lit frame (dark
@@ -120,9 +124,14 @@ class DetectionSchedule:
         lost = int((match >= 0).sum()) < len(self._faces)
         streaks = np.ones(len(faces), np.int64)
         streaks[match >= 0] += self._streaks[match[match >= 0]]
+        found = match >= 0
+        moved = (np.linalg.norm(faces.centres[found] - self._faces.centres[match[found]], axis=1)
+                 / np.maximum(faces.sizes[found], 1.0) / max(self._since, 1))
         self._streaks = streaks
         self._faces = faces
         self._crowded = crowded(faces)
+        self._steady = bool(len(faces) and not lost and found.all() and (streaks >= self.confirm).all()
+                            and (moved < STEADY_MOTION).all())
         self._since = 0
         if lost:  # a face gone: look again at once, a brief miss stays brief
             self.hold(frames=1)
