@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 from multishot import backdrop, fade
 
-from c3ae.track.cuts import ShotCutDetector
+from c3ae.track.cuts import ShotCutDetector, _thumbnail, signature
 
 
 def _cuts(frames) -> list[int]:
@@ -61,3 +62,17 @@ def test_a_change_of_light_colour_is_not_a_cut():
     scene = backdrop(9)
     tinted = np.clip(scene * np.array([1.3, 0.8, 0.6]), 0, 255).astype(np.uint8)
     assert _cuts([_noisy(scene if t < 10 else tinted, rng) for t in range(20)]) == []
+
+
+def test_a_signature_computed_ahead_finds_the_same_cuts_as_the_frame():
+    rng = np.random.default_rng(5)
+    frames = [_noisy(backdrop(seed), rng) for seed in range(3) for _ in range(10)]
+    ahead = ShotCutDetector()
+    assert [i for i, f in enumerate(frames) if ahead.update(signature(f))] == _cuts(frames) == [10, 20]
+
+
+@pytest.mark.parametrize("shape", [(360, 640, 3), (2160, 3840, 3), (50, 90, 3), (480, 640)])
+def test_frames_of_any_size_reduce_to_the_same_thumbnail(shape):
+    frame = np.random.default_rng(6).integers(0, 255, shape, dtype=np.uint8)
+    assert _thumbnail(frame).shape == (54, 96, 3)
+    assert not signature(frame).dark and signature(np.zeros(shape, np.uint8)).dark

@@ -20,7 +20,13 @@ calls `hold` when the tracker starts a track, and the schedule itself
 treats a frame whose cut signature (`c3ae.track.cuts`, computed once per
 frame and shared with the tracker) is far from the one before as new: the
 tracker may end every track there (a cut), even where the new shot has faces
-at the same places, and a look too many costs one detection. A new face waits at most `every` - 1 frames to be found.
+at the same places, and a look too many costs one detection.
+
+A new face waits at most `every` - 1 frames to be found, or
+`STEADY_FACTOR` x `every` - 1 while every face is steady: seen on `confirm`
+looks in a row and moving less than `STEADY_MOTION` of its size a frame
+between the last two looks, so that even a tracker that did not know the
+motion would carry its box within a fifth of the face's size to the next look.
 """
 from __future__ import annotations
 
