@@ -23,6 +23,7 @@ that the tracker can take its tracks back.
 """
 from __future__ import annotations
 
+import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -141,7 +142,7 @@ class ShotCutDetector:
             self._last, self._recent, self._since_cut = sig, before[1], before[2] + 1
             return False
         previous, self._last = self._last, sig
-        typical = float(np.median(self._recent)) if len(self._recent) >= 3 else 0.02
+        typical = statistics.median(self._recent) if len(self._recent) >= 3 else 0.02
         cut = d > max(self.floor, self.ratio * typical)
         if self._after_dark:  # a fade in: either the same shot or a new one, never a drift
             cut, self._after_dark = d > self.floor, False

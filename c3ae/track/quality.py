@@ -91,6 +91,8 @@ def _images(crops: torch.Tensor, k: int) -> np.ndarray:
 def face_quality(faces: Faces, frame_shape: tuple[int, ...] | None = None,
                  crops: torch.Tensor | None = None) -> np.ndarray:
     """(N,) quality in [0, 1]; factors whose input is missing count as 1."""
+    if not len(faces):  # a frame between looks: nothing to rate
+        return np.zeros(0, np.float32)
     q = _ramp(faces.scores, 0.3, 0.75) * _ramp(faces.sizes, 16.0, 48.0) * pose_factor(faces)
     if frame_shape is not None:
         q = q * border_factor(faces, frame_shape)
