@@ -89,8 +89,12 @@ class Faces:
 
     @classmethod
     def concatenate(cls, parts: list[Faces]) -> Faces:
-        if not parts:
-            return cls.empty()
+        """All faces of `parts` in order. Empty parts are skipped, and a lone non-empty
+        part is returned as it is (Faces are not changed in place): on most frames one
+        of the tracker's two parts, detected or carried, is empty."""
+        parts = [p for p in parts if len(p)]
+        if len(parts) <= 1:
+            return parts[0] if parts else cls.empty()
         return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts])
                       for f in dataclasses.fields(cls)})
 

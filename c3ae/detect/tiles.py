@@ -53,7 +53,7 @@ def overlap_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def merge(parts: list[Faces], threshold: float = 0.5) -> Faces:
     """One face per place: greedy by score, dropping faces mostly inside a kept one."""
-    faces = Faces.concatenate([p for p in parts if len(p)])
+    faces = Faces.concatenate(parts)
     if len(faces) < 2:
         return faces
     order = np.argsort(-faces.scores, kind="stable")

@@ -270,10 +270,8 @@ class FaceTracker:
         kept = sorted(det_track)  # detections with a track, in detection order
         order = [det_track[d] for d in kept]
         carried = [t for t in range(len(self._tracks)) if t not in matched and t not in gone]
-        # most frames of a steady shot are all detections or (between looks) all carried
-        parts = ([self._as_faces(faces[np.array(kept, int)], order, quality[kept])] if kept else []) + \
-                ([self._as_faces(None, carried, None)] if carried else [])
-        out = parts[0] if len(parts) == 1 else Faces.concatenate(parts)
+        detected = [self._as_faces(faces[np.array(kept, int)], order, quality[kept])] if kept else []
+        out = Faces.concatenate(detected + [self._as_faces(None, carried, None)])
         self._end(gone)
         return out
 
