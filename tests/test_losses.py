@@ -7,7 +7,7 @@ import torch
 
 from c3ae.engine import twopoint
 from c3ae.engine.model import C3AE
-from c3ae.training.losses import cascade_loss, interval_l1, kl_two_point, span_targets, two_point
+from c3ae.training.losses import cascade_loss, consistency, interval_l1, kl_two_point, span_targets, two_point
 
 
 def test_two_point_matches_numpy_encoding():
@@ -125,3 +125,13 @@ def test_ensemble_targets_average_members():
     torch.testing.assert_close(dist.sum(1), torch.ones(4))
     torch.testing.assert_close(same_age, outs[0][0])
     torch.testing.assert_close(same_dist, outs[0][1])
+
+
+def test_consistency_is_half_the_gap_between_two_cuts_and_pulls_them_together():
+    ages = torch.tensor([30.0, 34.0, 10.0, 10.0], requires_grad=True)  # face 1: 4 y apart; face 2: agreeing
+    term = consistency(ages, copies=2)
+    assert term.item() == pytest.approx((2 + 2 + 0 + 0) / 4)
+    term.backward()
+    assert ages.grad[0] < 0 < ages.grad[1]  # descending the gradient moves 30 up and 34 down
+    assert ages.grad[2] == 0 and ages.grad[3] == 0
+    assert consistency(torch.tensor([5.0, 5.0, 5.0]), copies=3).item() == 0

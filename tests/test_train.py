@@ -181,3 +181,5 @@ def test_cached_training_and_distillation(tiny_dataset):
     student = train.main(common + ["--out", str(t / "student"), "--epochs", "1", "--distill",
                                    str(t / "targets.npz"), "--distill-weight", "0.5"])
     assert np.isfinite(student["history"][0]["train_loss"])
+    paired = train.main(common + ["--out", str(t / "paired"), "--epochs", "1", "--consistency", "1"])
+    assert np.isfinite(paired["history"][0]["train_loss"]) and paired["history"][0]["train_consistency"] >= 0

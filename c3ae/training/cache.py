@@ -99,14 +99,17 @@ class PatchBatches(Dataset):
     """A list of sample indices -> (crops (B, 3, 3, 64, 64) uint8, low (B,), high (B,)), plus the
     teacher's (ages (B,), distributions (B, 12)) when `targets` are given (`c3ae.training.distill`).
 
+    With `copies` > 1 every index is cut that many times, each copy augmented on its own and
+    kept next to the others (rows i*copies ... i*copies+copies-1), for a consistency loss.
+
     Whole batches per call (a `BatchSampler` as the sampler, `batch_size=None` in
     the DataLoader) keep the per-sample Python overhead out of the loop. The
     memmap is opened lazily, in the worker, so spawning one copies no pixels."""
 
     def __init__(self, folder: Path, patch: int, rows: np.ndarray, low: np.ndarray, high: np.ndarray,
                  augment: bool, cfg: AugmentConfig | None = None, seed: int = 0,
-                 targets: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-        self.folder, self.patch = Path(folder), patch
+                 targets: tuple[np.ndarray, np.ndarray] | None = None, copies: int = 1) -> None:
+        self.folder, self.patch, self.copies = Path(folder), patch, copies
         self.rows, self.low, self.high = rows, low.astype(np.float32), high.astype(np.float32)
         self.augment, self.cfg, self.seed = augment, cfg or AugmentConfig(), seed
         self.targets = targets
@@ -120,7 +123,7 @@ class PatchBatches(Dataset):
     def __getitem__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
         if self._patches is None:
             self._patches = CropCache.open(self.folder, self.patch).patches
-        idx = np.asarray(indices)
+        idx = np.repeat(np.asarray(indices), self.copies)
         rows = self.rows[idx]
         order = np.argsort(rows)  # sorted reads from the memmap, then back to the sampler's order
         patches = np.empty((len(rows), self.patch, self.patch, 3), np.uint8)

@@ -79,3 +79,13 @@ def cascade_loss(age_pred: torch.Tensor, dist_pred: torch.Tensor, ages: torch.Te
     kl = kl_to_target(dist_pred, span_targets(low, high))
     loss = l1 + alpha * kl if alpha else l1
     return loss, {"kl": float(kl.detach()), "l1": float(l1.detach())}
+
+
+def consistency(age_pred: torch.Tensor, copies: int) -> torch.Tensor:
+    """Mean absolute distance of each copy's age from its face's mean age.
+
+    `age_pred` holds `copies` differently augmented cuts of each face next to one
+    another; the term pulls them together, so that what changes between video
+    frames (light, blur, a few pixels of box) moves the age less."""
+    per_face = age_pred.reshape(-1, copies)
+    return (per_face - per_face.mean(dim=1, keepdim=True)).abs().mean()

@@ -3,7 +3,7 @@
     python -m c3ae.training.train --out runs/main [--epochs 12] [--alpha 10] [--se] [--crops 3]
                          [--fairface DIR] [--robust] [--init weights/c3ae.pt]
                          [--resume runs/main/last.pt] [--export weights/c3ae.pt]
-                         [--cached [--distill TARGETS.npz --distill-weight 0.5]]
+                         [--cached [--distill TARGETS.npz --distill-weight 0.5] [--consistency 1]]
 
 Every training crop is cut by `c3ae.crops.context.face_crops` from the box/keypoints
 that the live detector found in that image (`python -m c3ae.training.preprocess` fills
@@ -13,7 +13,8 @@ function from the crop cache's face patches (`c3ae.training.cache`), whole
 batches at a time, instead of decoding and degrading each whole image:
 the input pipeline then keeps up with the model on one core. Loss: alpha * KL(two-point target || predicted
 distribution) + L1(age); FairFace's group labels are trained as intervals
-(`c3ae.training.losses`). AdamW with a linear warm-up then cosine decay of the
+(`c3ae.training.losses`); `--consistency W` adds W times the distance between the
+ages of two augmented cuts of each face. AdamW with a linear warm-up then cosine decay of the
 learning rate, seeded; `last.pt` is written after every epoch (resume with
 --resume) and `best.pt` whenever the validation MAE improves. The model is
 selected on the validation split only; the test split is never read here.
@@ -51,7 +52,7 @@ from c3ae.training.data import (
     read_split,
 )
 from c3ae.training.distill import distill_loss
-from c3ae.training.losses import DEFAULT_ALPHA, cascade_loss
+from c3ae.training.losses import DEFAULT_ALPHA, cascade_loss, consistency
 
 
 def seed_everything(seed: int) -> None:
@@ -115,7 +116,7 @@ def build_items(records: list[Record], cache: dict[str, dict]) -> tuple[list, li
 
 
 def cached_sets(train_recs: list[Record], val_recs: list[Record], folder: Path, patch: int,
-                cfg: AugmentConfig, seed: int, distill: Path | None = None) -> tuple:
+                cfg: AugmentConfig, seed: int, distill: Path | None = None, copies: int = 1) -> tuple:
     """(train PatchBatches, val crops, train records, val records, n dropped train, n dropped val)
     from the crop cache (`python -m c3ae.training.cache build`); records without a patch (or,
     with `distill` targets, without a teacher target) are dropped."""
@@ -134,7 +135,8 @@ def cached_sets(train_recs: list[Record], val_recs: list[Record], folder: Path, 
 
     rows, low, high = columns(kept_train)
     train_ds = PatchBatches(folder, patch, rows, low, high, augment=True, cfg=cfg, seed=seed,
-                            targets=None if targets is None else (targets[0][rows], targets[1][rows]))
+                            targets=None if targets is None else (targets[0][rows], targets[1][rows]),
+                            copies=copies)
     val_rows = columns(kept_val)[0]
     val_crops = cut_crops(crop_cache.patches[val_rows]) if len(val_rows) else torch.zeros(0)
     return (train_ds, val_crops, kept_train, kept_val, len(train_recs) - len(kept_train),
@@ -215,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--distill", default=None, help="teacher targets from `python -m c3ae.training.distill "
                    "targets` (with --cached): the loss mixes label and teacher")
     p.add_argument("--distill-weight", type=float, default=0.5, help="share of the teacher in the loss")
+    p.add_argument("--consistency", type=float, default=0.0,
+                   help="weight of a term that pulls two augmented cuts of a face to one age (needs --cached; "
+                        "a batch then holds batch-size/2 faces, two cuts each)")
     p.add_argument("--init", default=None, help="start from these weights (TorchScript file or checkpoint)")
     p.add_argument("--split", default=str(DEFAULT_SPLIT))
     p.add_argument("--cache", default=None, help="detections cache (default ~/.cache/c3ae/detections.npz)")
@@ -272,10 +277,13 @@ def main(argv: list[str] | None = None) -> dict:
     if args.limit_val and args.limit_val < len(val_recs):
         val_recs = [val_recs[i] for i in sorted(rng.choice(len(val_recs), args.limit_val, replace=False))]
     aug_cfg = AugmentConfig(**ROBUST) if args.robust else AugmentConfig()
+    if args.consistency and not args.cached:
+        raise SystemExit("--consistency needs --cached (the two cuts come from the crop cache)")
+    copies = 2 if args.consistency else 1
     if args.cached:
         train_ds, val_crops, train_recs, val_recs, train_dropped, val_dropped = cached_sets(
             train_recs, val_recs, Path(args.crop_cache or DEFAULT_CROPS), args.patch or PATCH, aug_cfg, args.seed,
-            Path(args.distill) if args.distill else None)
+            Path(args.distill) if args.distill else None, copies)
     else:
         train_items, train_recs, train_dropped = build_items(train_recs, cache)
         val_items, val_recs, val_dropped = build_items(val_recs, cache)
@@ -318,10 +326,10 @@ def main(argv: list[str] | None = None) -> dict:
         train_ds.epoch = epoch
         train_ds._rng = None
         generator = torch.Generator().manual_seed(args.seed * 1000 + epoch)
-        sampler = WeightedRandomSampler(weights, num_samples=steps_per_epoch * args.batch_size,
+        sampler = WeightedRandomSampler(weights, num_samples=steps_per_epoch * args.batch_size // copies,
                                         replacement=True, generator=generator)
         if args.cached:  # the dataset cuts whole batches
-            batches = BatchSampler(sampler, args.batch_size, drop_last=True)
+            batches = BatchSampler(sampler, args.batch_size // copies, drop_last=True)
             loader = DataLoader(train_ds, batch_size=None, sampler=batches, num_workers=args.workers,
                                 prefetch_factor=4 if args.workers else None,
                                 multiprocessing_context="spawn" if args.workers else None,
@@ -335,7 +343,7 @@ def main(argv: list[str] | None = None) -> dict:
                                 worker_init_fn=_worker_init if args.workers else None)
         model.train()
         t0, step_at_start = time.time(), step
-        run_loss = run_l1 = None
+        run_loss = run_l1 = run_spread = None
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch", file=sys.stderr,
                    mininterval=5.0, dynamic_ncols=False, ncols=110)
         for crops, lows, highs, *teacher in bar:
@@ -351,6 +359,10 @@ def main(argv: list[str] | None = None) -> dict:
                                            args.distill_weight)
             else:
                 loss, parts = cascade_loss(age_pred, dist, lows, args.alpha, high=highs)
+            if copies > 1:
+                spread = consistency(age_pred, copies)
+                loss = loss + args.consistency * spread
+                parts["consistency"] = float(spread.detach())
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -358,6 +370,9 @@ def main(argv: list[str] | None = None) -> dict:
             lv = float(loss.detach())
             run_loss = lv if run_loss is None else 0.98 * run_loss + 0.02 * lv
             run_l1 = parts["l1"] if run_l1 is None else 0.98 * run_l1 + 0.02 * parts["l1"]
+            if "consistency" in parts:
+                c = parts["consistency"]
+                run_spread = c if run_spread is None else 0.98 * run_spread + 0.02 * c
             bar.set_postfix(loss=f"{run_loss:.3f}", l1=f"{run_l1:.2f}", best_val=f"{best:.2f}", refresh=False)
             if args.max_steps and step >= args.max_steps:
                 break
@@ -369,6 +384,7 @@ def main(argv: list[str] | None = None) -> dict:
         improved = val_mae < best
         best = min(best, val_mae) if val_mae == val_mae else best
         entry = {"epoch": epoch + 1, "step": step, "train_loss": run_loss, "train_l1": run_l1,
+                 **({"train_consistency": run_spread} if run_spread is not None else {}),
                  "lr": optimizer.param_groups[0]["lr"], "epoch_seconds": round(train_time, 1),
                  "faces_per_second": round(faces_per_s, 1), **metrics}
         history.append(entry)
