@@ -34,6 +34,7 @@ from c3ae.draw.privacy import blur_faces
 from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
 from c3ae.faces import Faces
 from c3ae.options import TILES_MIN_SIDE, PipelineOptions
+from c3ae.runtime import threads
 from c3ae.track.cuts import Signature, signature
 from c3ae.track.tracker import FaceTracker, StateHistory
 
@@ -84,7 +85,8 @@ class FramePipeline:
         self.detector = FaceDetector(options.detector, video=video, min_score=min(WEAK_SCORE, options.min_score),
                                      min_size=options.min_size)
         if options.tiles != "off":  # small faces in big frames: tiles every few frames, tracks carry them between
-            self.detector = TiledDetector(self.detector, min_side=TILES_MIN_SIDE[options.tiles])
+            self.detector = TiledDetector(self.detector, min_side=TILES_MIN_SIDE[options.tiles],
+                                          workers=threads.current().tile_workers)
         self.tracker = FaceTracker(smoothing=options.smoothing, high_score=options.min_score)
         self.schedule = DetectionSchedule(detect_every, confirm=self.tracker.confirm_hits)
         self._newest_track = 0  # the highest track ID the tracker has given out

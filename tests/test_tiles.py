@@ -25,9 +25,9 @@ def test_merge_keeps_one_face_per_place():
     assert overlap_ratio(whole.boxes, part.boxes)[0, 0] == pytest.approx(1.0)
 
 
-def test_tiles_find_small_faces_the_full_frame_misses():
+def _mosaic() -> np.ndarray:
+    """A 2560x1440 mosaic: 4x4 cells of 640x360, one ~55 px tall portrait per cell on grey."""
     faces = real_faces(4)
-    # a 2560x1440 mosaic: 4x4 cells of 640x360, one ~55 px tall portrait per cell on grey
     frame = np.full((1440, 2560, 3), 90, np.uint8)
     for k in range(16):
         img = faces[k % 4]
@@ -35,6 +35,11 @@ def test_tiles_find_small_faces_the_full_frame_misses():
         r, c = divmod(k, 4)
         y, x = r * 360 + 120, c * 640 + 260
         frame[y:y + img.shape[0], x:x + img.shape[1]] = img
+    return frame
+
+
+def test_tiles_find_small_faces_the_full_frame_misses():
+    frame = _mosaic()
     with FaceDetector("full", video=False) as plain:
         n_plain = len(plain.detect(frame))
     with TiledDetector(FaceDetector("full", video=False), every=1) as tiled:
@@ -51,3 +56,19 @@ def test_small_frames_are_not_tiled():
         tiled.detect_tiles = lambda frame: calls.append(frame) or make_faces([])
         tiled.detect(np.zeros((360, 640, 3), np.uint8))
         assert calls == []
+
+
+def test_workers_share_the_tiles_and_find_the_same_faces():
+    frame = _mosaic()
+    with TiledDetector(FaceDetector("full", video=False), workers=1) as one:
+        alone = one.detect_tiles(frame)
+    with TiledDetector(FaceDetector("full", video=False), workers=3) as three:
+        shared = [three.detect_tiles(frame) for _ in range(2)]
+        assert len(three.tilers) == 3 and three._pool is not None
+        three.min_score = 0.4  # thresholds reach every worker's detector
+        assert [t.min_score for t in three.tilers] == pytest.approx([0.4] * 3)
+    assert three._pool is None and three._tilers == []  # close() stops the helper threads
+    assert len(alone) >= 12
+    for faces in shared:  # the same faces in the same order, whichever worker took which tile
+        np.testing.assert_allclose(faces.boxes, alone.boxes, atol=1e-3)
+        np.testing.assert_allclose(faces.scores, alone.scores, atol=1e-5)

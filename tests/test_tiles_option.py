@@ -44,7 +44,8 @@ def test_pipeline_builds_the_detector_the_option_asks_for(engine, tiles, tiled, 
         assert pipeline.detector.min_score == pytest.approx(0.3)
         if tiled:  # the tiles' detector, made later, starts from the live thresholds
             pipeline.min_size = 12
-            assert (pipeline.detector.tiler.min_score, pipeline.detector.tiler.min_size) == (pytest.approx(0.3), 12)
+            assert [(t.min_score, t.min_size) for t in pipeline.detector.tilers] == [(pytest.approx(0.3), 12)] * len(
+                pipeline.detector.tilers)
     finally:
         pipeline.close()
 
@@ -56,6 +57,6 @@ def test_auto_leaves_small_frames_untiled(engine):
         pipeline.detector.detect_tiles = lambda frame: calls.append(frame)
         pipeline.process(np.zeros((360, 640, 3), np.uint8))
         assert calls == []
-        assert pipeline.detector._tiler is None  # nor loaded its detector (start-up)
+        assert pipeline.detector._tilers == []  # nor loaded its detectors (start-up)
     finally:
         pipeline.close()

@@ -15,12 +15,19 @@ model found 48 of 48 faces with 480 or 512 px tiles, 36 with 560 and 30 with
 tile; 2560x1440 takes 28 tiles.
 
 Tiling starts only when the frame is at least `min_side` pixels on its longer
-side: smaller frames gain nothing from it. The tiles' detector is created at
-the first such frame, so a small video does not pay for loading it (start-up).
+side: smaller frames gain nothing from it. The tiles' detectors are created at
+the first such frame, so a small video does not pay for loading them (start-up).
+
+A detector runs one thread (TFLite inside MediaPipe) and releases the GIL, so
+`workers` detectors take tiles from one shared list at once, the calling thread
+being one of them: a busy core just takes fewer tiles. The answer does not
+depend on which worker took a tile.
 """
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -69,9 +76,11 @@ class TiledDetector:
     """Same `detect(frame)` as `FaceDetector`, plus tiles for small faces in large frames."""
 
     def __init__(self, base: FaceDetector, tile: int = 480, overlap: float = 0.25, every: int = 1,
-                 min_side: int = 1280) -> None:
+                 min_side: int = 1280, workers: int = 1) -> None:
         self.base = base
-        self._tiler: FaceDetector | None = None  # made by the first tiled frame
+        self.workers = max(1, int(workers))
+        self._tilers: list[FaceDetector] = []  # one per worker, made by the first tiled frame
+        self._pool: ThreadPoolExecutor | None = None
         self.tile = int(tile)
         self.stride = max(1, int(round(tile * (1.0 - overlap))))
         self.every = max(1, int(every))
@@ -84,12 +93,15 @@ class TiledDetector:
         return self.base.model
 
     @property
-    def tiler(self) -> FaceDetector:
-        """The tiles' detector: separate pictures, so IMAGE mode; the base's model and thresholds."""
-        if self._tiler is None:
-            self._tiler = FaceDetector(self.base.model, video=False, min_score=self.base.min_score,
-                                       min_size=self.base.min_size)
-        return self._tiler
+    def tilers(self) -> list[FaceDetector]:
+        """The tiles' detectors, one per worker: separate pictures, so IMAGE mode; the
+        base's model and thresholds."""
+        if not self._tilers:
+            self._tilers = [FaceDetector(self.base.model, video=False, min_score=self.base.min_score,
+                                         min_size=self.base.min_size) for _ in range(self.workers)]
+            if self.workers > 1:
+                self._pool = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="tiles")
+        return self._tilers
 
     @property
     def min_score(self) -> float:
@@ -98,8 +110,8 @@ class TiledDetector:
     @min_score.setter
     def min_score(self, value: float) -> None:
         self.base.min_score = float(value)
-        if self._tiler is not None:
-            self._tiler.min_score = float(value)
+        for tiler in self._tilers:
+            tiler.min_score = float(value)
 
     @property
     def min_size(self) -> float:
@@ -108,8 +120,8 @@ class TiledDetector:
     @min_size.setter
     def min_size(self, value: float) -> None:
         self.base.min_size = float(value)
-        if self._tiler is not None:
-            self._tiler.min_size = float(value)
+        for tiler in self._tilers:
+            tiler.min_size = float(value)
 
     def detect(self, frame: np.ndarray) -> Faces:
         """Full-frame faces, merged with tile faces on every `every`-th large frame."""
@@ -124,28 +136,54 @@ class TiledDetector:
     def detect_tiles(self, frame: np.ndarray) -> Faces:
         """Faces found on the tiles alone, in frame pixels, without faces cut by a tile edge."""
         h, w = frame.shape[:2]
-        found = []
-        for y0 in tile_origins(h, self.tile, self.stride):
-            for x0 in tile_origins(w, self.tile, self.stride):
-                x1, y1 = min(x0 + self.tile, w), min(y0 + self.tile, h)
-                part = self.tiler.detect(np.ascontiguousarray(frame[y0:y1, x0:x1]))
-                if not len(part):
-                    continue
-                b = part.boxes
-                # an edge that is also the frame's edge cuts nothing the other tiles would see whole
-                cut = (((b[:, 0] <= EDGE_MARGIN) & (x0 > 0)) | ((b[:, 1] <= EDGE_MARGIN) & (y0 > 0))
-                       | ((b[:, 2] >= x1 - x0 - EDGE_MARGIN) & (x1 < w))
-                       | ((b[:, 3] >= y1 - y0 - EDGE_MARGIN) & (y1 < h)))
-                part = part[np.flatnonzero(~cut)]
-                if len(part):
-                    shift = np.array([x0, y0], np.float32)
-                    found.append(part.replace(boxes=part.boxes + np.tile(shift, 2),
-                                              keypoints=part.keypoints + shift))
+        windows = [(x0, y0, min(x0 + self.tile, w), min(y0 + self.tile, h))
+                   for y0 in tile_origins(h, self.tile, self.stride)
+                   for x0 in tile_origins(w, self.tile, self.stride)]
+        found = [Faces.empty()] * len(windows)
+        taken = iter(range(len(windows)))
+        lock = threading.Lock()
+
+        def work(detector: FaceDetector) -> None:
+            while True:
+                with lock:
+                    k = next(taken, None)
+                if k is None:
+                    return
+                found[k] = self._detect_tile(detector, frame, windows[k])
+
+        first, *others = self.tilers
+        helpers = [self._pool.submit(work, detector) for detector in others] if self._pool else []
+        try:
+            work(first)
+        finally:
+            for helper in helpers:
+                helper.result()
         return merge(found)
 
+    @staticmethod
+    def _detect_tile(detector: FaceDetector, frame: np.ndarray, window: tuple[int, int, int, int]) -> Faces:
+        """One tile's faces in frame pixels, less those an inner tile edge cuts."""
+        h, w = frame.shape[:2]
+        x0, y0, x1, y1 = window
+        part = detector.detect(np.ascontiguousarray(frame[y0:y1, x0:x1]))
+        if not len(part):
+            return part
+        b = part.boxes
+        # an edge that is also the frame's edge cuts nothing the other tiles would see whole
+        cut = (((b[:, 0] <= EDGE_MARGIN) & (x0 > 0)) | ((b[:, 1] <= EDGE_MARGIN) & (y0 > 0))
+               | ((b[:, 2] >= x1 - x0 - EDGE_MARGIN) & (x1 < w))
+               | ((b[:, 3] >= y1 - y0 - EDGE_MARGIN) & (y1 < h)))
+        part = part[np.flatnonzero(~cut)]
+        shift = np.array([x0, y0], np.float32)
+        return part.replace(boxes=part.boxes + np.tile(shift, 2), keypoints=part.keypoints + shift)
+
     def close(self) -> None:
-        if self._tiler is not None:
-            self._tiler.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        for tiler in self._tilers:
+            tiler.close()
+        self._tilers = []
         self.base.close()
 
     def __enter__(self) -> TiledDetector:

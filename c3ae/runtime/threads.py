@@ -16,7 +16,11 @@ cores to spare:
   then a few (the C3AE forward and our OpenCV calls are too small for more);
 * the detector (TFLite with XNNPACK, inside MediaPipe Tasks) runs one thread on
   desktop Linux and MediaPipe offers no setting for it: it counts as a stage;
-* the H.264 encoder gets the same intra-op count (x264 slices wait for each other too).
+* the H.264 encoder gets the same intra-op count (x264 slices wait for each other too);
+* a big frame's tiles (`c3ae.detect.tiles`) are the one place where a stage
+  splits: up to one detector per core takes whole tiles (about 10 ms each)
+  from a shared list, so a busy core takes fewer of them instead of holding
+  the others at a barrier for every small operation.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 
 RESERVED_CORES = 4  # decode+encode, detect, model, and one for whatever else the desktop runs
 MAX_INTRA_THREADS = 4  # a 0.25 MB model and 64 px crops gain nothing beyond this
+MAX_TILE_WORKERS = 4  # 28 tiles of a 2560x1440 frame: more workers wait on the last tile
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class ThreadPlan:
     opencv_threads: int  # OpenCV's parallel_for (colour conversion, resizing, drawing)
     encoder_threads: int  # libx264's threads for the output video
     overlap: bool  # detect frame n+1 on a helper thread while the model reads frame n
+    tile_workers: int = 1  # detectors taking a big frame's tiles at once
 
 
 def usable_cores() -> int:
@@ -52,7 +58,7 @@ def plan_for(cores: int | None = None) -> ThreadPlan:
     intra = max(1, min(MAX_INTRA_THREADS, cores - RESERVED_CORES))
     # one core: a helper thread would only add switches, nothing runs beside it
     return ThreadPlan(cores=cores, torch_threads=intra, opencv_threads=intra, encoder_threads=intra,
-                      overlap=cores >= 2)
+                      overlap=cores >= 2, tile_workers=min(cores, MAX_TILE_WORKERS))
 
 
 _applied: ThreadPlan | None = None
