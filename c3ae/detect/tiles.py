@@ -21,7 +21,10 @@ the first such frame, so a small video does not pay for loading them (start-up).
 A detector runs one thread (TFLite inside MediaPipe) and releases the GIL, so
 `workers` detectors take tiles from one shared list at once, the calling thread
 being one of them: a busy core just takes fewer tiles. The answer does not
-depend on which worker took a tile.
+depend on which worker took a tile. On 2 cores a 2560x1440 frame's 28 tiles
+take 139-165 ms with two workers against 292-297 ms with one, and the crowd
+bench detecting every frame (the app) runs at 3.6 FPS against 2.9; with
+annotate's schedule the other core is already busy and nothing changes.
 """
 from __future__ import annotations
 
