@@ -101,7 +101,11 @@ def test_memmap_round_trip_and_batches(tmp_path):
                          np.array([30.0, 10, 20]), augment=True, cfg=AugmentConfig(), copies=2)
     crops, low, high = pairs[[1, 2]]  # two faces, two cuts each, side by side
     assert crops.shape == (4, 3, 3, 64, 64) and low.tolist() == [3, 3, 10, 10] and high.tolist() == [10, 10, 20, 20]
-    assert not torch.equal(crops[0], crops[1])  # each copy augmented on its own
+    assert not torch.equal(crops[0], crops[1])  # the second cut is nudged
     same = (crops[0].float() - crops[1].float()).abs().mean()
     other = (crops[0].float() - crops[2].float()).abs().mean()
     assert same < other  # ... but both are cut from face 0's patch
+    crops, low, _ = PatchBatches(tmp_path, PATCH, np.array([2, 0, 1]), np.array([30.0, 3, 10]),
+                                 np.array([30.0, 10, 20]), augment=False, copies=2)[[1, 2]]
+    assert torch.equal(crops[0], crops[1]) and torch.equal(crops[1], cut_crops(patches[0:1])[0])
+    assert low.tolist() == [3, 3, 10, 10]

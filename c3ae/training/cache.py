@@ -44,6 +44,9 @@ from c3ae.training.preprocess import DEFAULT_CACHE, detect_all, faces_for
 PATCH = 96  # pixels per side of the CONTEXT window: 80 px per face size, so the 0.8 crop is cut 1:1
 DEFAULT_DIR = DEFAULT_CACHE.parent / "crops"
 VERSION = 1
+# how far the keypoints, and so the crops, move between frames of one steady shot:
+# the geometric part of `c3ae.training.stability.VIDEO`, its largest source of spread
+NUDGE = AugmentConfig(shift=0.03, log_scale=0.05, max_angle_deg=3.0)
 
 
 def patch_faces(n: int, patch: int = PATCH) -> Faces:
@@ -95,12 +98,29 @@ def augmented_cuts(patches: np.ndarray, rng: np.random.Generator, cfg: AugmentCo
     return torch.from_numpy(photometric_batch(crops, rng, cfg))
 
 
+def nudged_cuts(patches: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, copies: int,
+                nudge: AugmentConfig = NUDGE) -> torch.Tensor:
+    """`copies` training cuts of each patch (N * copies, 3, 3, 64, 64), a face's copies side by side:
+    one photo (the same `degrade`) and the same jittered boxes, each copy after the first moved
+    by a `nudge` more, as the next frame of a video would move it; photometric changes per copy."""
+    faces = patch_faces(1, patches.shape[1])
+    degraded = np.stack([degrade(p, faces, rng, cfg) for p in patches]) if len(patches) else patches
+    jitter, angle = geometry(len(patches), 3, rng, cfg)
+    cuts = [cut_crops(degraded, jitter, angle)]
+    for _ in range(copies - 1):
+        extra, turn = geometry(len(patches), 3, rng, nudge)
+        cuts.append(cut_crops(degraded, jitter + extra, angle + turn))
+    crops = torch.stack(cuts, dim=1).flatten(0, 1).numpy()
+    return torch.from_numpy(photometric_batch(crops, rng, cfg))
+
+
 class PatchBatches(Dataset):
     """A list of sample indices -> (crops (B, 3, 3, 64, 64) uint8, low (B,), high (B,)), plus the
     teacher's (ages (B,), distributions (B, 12)) when `targets` are given (`c3ae.training.distill`).
 
-    With `copies` > 1 every index is cut that many times, each copy augmented on its own and
-    kept next to the others (rows i*copies ... i*copies+copies-1), for a consistency loss.
+    With `copies` > 1 every index is cut that many times (`nudged_cuts`: one augmented photo,
+    the copies a video frame's nudge apart) and kept next to the others (rows i*copies ...
+    i*copies+copies-1), for a consistency loss.
 
     Whole batches per call (a `BatchSampler` as the sampler, `batch_size=None` in
     the DataLoader) keep the per-sample Python overhead out of the loop. The
@@ -123,7 +143,7 @@ class PatchBatches(Dataset):
     def __getitem__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
         if self._patches is None:
             self._patches = CropCache.open(self.folder, self.patch).patches
-        idx = np.repeat(np.asarray(indices), self.copies)
+        idx = np.asarray(indices)
         rows = self.rows[idx]
         order = np.argsort(rows)  # sorted reads from the memmap, then back to the sampler's order
         patches = np.empty((len(rows), self.patch, self.patch, 3), np.uint8)
@@ -132,9 +152,11 @@ class PatchBatches(Dataset):
             if self._rng is None:
                 info = torch.utils.data.get_worker_info()
                 self._rng = np.random.default_rng([self.seed, self.epoch, info.id if info else 0])
-            crops = augmented_cuts(patches, self._rng, self.cfg)
+            crops = (nudged_cuts(patches, self._rng, self.cfg, self.copies) if self.copies > 1
+                     else augmented_cuts(patches, self._rng, self.cfg))
         else:
-            crops = cut_crops(patches)
+            crops = cut_crops(patches).repeat_interleave(self.copies, dim=0)
+        idx = np.repeat(idx, self.copies)
         out = (crops, torch.from_numpy(self.low[idx]), torch.from_numpy(self.high[idx]))
         if self.targets is not None:
             out += (torch.from_numpy(self.targets[0][idx]), torch.from_numpy(self.targets[1][idx]))

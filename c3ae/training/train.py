@@ -14,7 +14,7 @@ batches at a time, instead of decoding and degrading each whole image:
 the input pipeline then keeps up with the model on one core. Loss: alpha * KL(two-point target || predicted
 distribution) + L1(age); FairFace's group labels are trained as intervals
 (`c3ae.training.losses`); `--consistency W` adds W times the distance between the
-ages of two augmented cuts of each face. AdamW with a linear warm-up then cosine decay of the
+ages of two cuts of each face that differ as two frames of a video do. AdamW with a linear warm-up then cosine decay of the
 learning rate, seeded; `last.pt` is written after every epoch (resume with
 --resume) and `best.pt` whenever the validation MAE improves. The model is
 selected on the validation split only; the test split is never read here.
@@ -218,8 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "targets` (with --cached): the loss mixes label and teacher")
     p.add_argument("--distill-weight", type=float, default=0.5, help="share of the teacher in the loss")
     p.add_argument("--consistency", type=float, default=0.0,
-                   help="weight of a term that pulls two augmented cuts of a face to one age (needs --cached; "
-                        "a batch then holds batch-size/2 faces, two cuts each)")
+                   help="weight of a term that pulls two cuts of a face, a video frame's nudge apart, to one age "
+                        "(needs --cached; a batch then holds batch-size/2 faces, two cuts each)")
     p.add_argument("--init", default=None, help="start from these weights (TorchScript file or checkpoint)")
     p.add_argument("--split", default=str(DEFAULT_SPLIT))
     p.add_argument("--cache", default=None, help="detections cache (default ~/.cache/c3ae/detections.npz)")
