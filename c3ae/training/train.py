@@ -15,9 +15,10 @@ the input pipeline then keeps up with the model on one core. Loss: alpha * KL(tw
 distribution) + L1(age); FairFace's group labels are trained as intervals
 (`c3ae.training.losses`); `--consistency W` adds W times the distance between the
 ages of two cuts of each face that differ as two frames of a video do.
-AdamW with a linear warm-up then cosine decay of the learning rate, seeded; `last.pt` is written after every epoch (resume with
---resume) and `best.pt` whenever the validation MAE improves. The model is
-selected on the validation split only; the test split is never read here.
+AdamW with a linear warm-up then cosine decay of the learning rate, seeded;
+`last.pt` is written after every epoch (resume with --resume) and `best.pt`
+whenever the validation MAE improves. The model is selected on the
+validation split only; the test split is never read here.
 """
 from __future__ import annotations
 
