@@ -127,10 +127,10 @@ class DetectionSchedule:
     def seen(self, faces: Faces) -> None:
         """The faces found on the frame `due` just allowed."""
         match = same_faces(self._faces, faces)
-        lost = int((match >= 0).sum()) < len(self._faces)
-        streaks = np.ones(len(faces), np.int64)
-        streaks[match >= 0] += self._streaks[match[match >= 0]]
         found = match >= 0
+        lost = int(found.sum()) < len(self._faces)
+        streaks = np.ones(len(faces), np.int64)
+        streaks[found] += self._streaks[match[found]]
         moved = (np.linalg.norm(faces.centres[found] - self._faces.centres[match[found]], axis=1)
                  / np.maximum(faces.sizes[found], 1.0) / max(self._since, 1))
         self._streaks = streaks

@@ -88,21 +88,14 @@ def cut_crops(patches: np.ndarray, jitter: np.ndarray | None = None,
     return torch.cat(out)
 
 
-def augmented_cuts(patches: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> torch.Tensor:
-    """Training crops (N, 3, 3, 64, 64) uint8 from patches: `degrade` on each patch (light, noise,
-    blur, JPEG, old prints, occluders), jittered and rotated cuts, then `photometric_batch`."""
-    faces = patch_faces(1, patches.shape[1])
-    degraded = np.stack([degrade(p, faces, rng, cfg) for p in patches]) if len(patches) else patches
-    jitter, angle = geometry(len(patches), 3, rng, cfg)
-    crops = cut_crops(degraded, jitter, angle).numpy()
-    return torch.from_numpy(photometric_batch(crops, rng, cfg))
+def augmented_cuts(patches: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, copies: int = 1,
+                   nudge: AugmentConfig = NUDGE) -> torch.Tensor:
+    """Training crops (N * copies, 3, 3, 64, 64) uint8 from patches: `degrade` on each patch (light,
+    noise, blur, JPEG, old prints, occluders), jittered and rotated cuts, then `photometric_batch`.
 
-
-def nudged_cuts(patches: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, copies: int,
-                nudge: AugmentConfig = NUDGE) -> torch.Tensor:
-    """`copies` training cuts of each patch (N * copies, 3, 3, 64, 64), a face's copies side by side:
-    one photo (the same `degrade`) and the same jittered boxes, each copy after the first moved
-    by a `nudge` more, as the next frame of a video would move it; photometric changes per copy."""
+    With `copies` > 1 each face's copies lie side by side: one photo (the same `degrade`)
+    and the same jittered boxes, each copy after the first moved by a `nudge` more, as the
+    next frame of a video would move it; the photometric changes are drawn per copy."""
     faces = patch_faces(1, patches.shape[1])
     degraded = np.stack([degrade(p, faces, rng, cfg) for p in patches]) if len(patches) else patches
     jitter, angle = geometry(len(patches), 3, rng, cfg)
@@ -118,7 +111,7 @@ class PatchBatches(Dataset):
     """A list of sample indices -> (crops (B, 3, 3, 64, 64) uint8, low (B,), high (B,)), plus the
     teacher's (ages (B,), distributions (B, 12)) when `targets` are given (`c3ae.training.distill`).
 
-    With `copies` > 1 every index is cut that many times (`nudged_cuts`: one augmented photo,
+    With `copies` > 1 every index is cut that many times (`augmented_cuts`: one augmented photo,
     the copies a video frame's nudge apart) and kept next to the others (rows i*copies ...
     i*copies+copies-1), for a consistency loss.
 
@@ -152,8 +145,7 @@ class PatchBatches(Dataset):
             if self._rng is None:
                 info = torch.utils.data.get_worker_info()
                 self._rng = np.random.default_rng([self.seed, self.epoch, info.id if info else 0])
-            crops = (nudged_cuts(patches, self._rng, self.cfg, self.copies) if self.copies > 1
-                     else augmented_cuts(patches, self._rng, self.cfg))
+            crops = augmented_cuts(patches, self._rng, self.cfg, self.copies)
         else:
             crops = cut_crops(patches).repeat_interleave(self.copies, dim=0)
         idx = np.repeat(idx, self.copies)

@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> dict:
             lv = float(loss.detach())
             run_loss = lv if run_loss is None else 0.98 * run_loss + 0.02 * lv
             run_l1 = parts["l1"] if run_l1 is None else 0.98 * run_l1 + 0.02 * parts["l1"]
-            if "consistency" in parts:
+            if copies > 1:
                 c = parts["consistency"]
                 run_spread = c if run_spread is None else 0.98 * run_spread + 0.02 * c
             bar.set_postfix(loss=f"{run_loss:.3f}", l1=f"{run_l1:.2f}", best_val=f"{best:.2f}", refresh=False)
