@@ -34,7 +34,7 @@ import numpy as np
 from c3ae.detect.blazeface import FaceDetector
 from c3ae.errors import NoDatasetFaces
 from c3ae.options import PipelineOptions
-from c3ae.pipeline import ANNOTATE_DETECT_EVERY, FramePipeline
+from c3ae.pipeline import ANNOTATE_DETECT_EVERY, PREPARE_AHEAD, FramePipeline
 from c3ae.runtime import overlap, threads
 from c3ae.source.video import VideoSource
 from c3ae.training.clips import crowd_frames, dataset_faces
@@ -78,7 +78,8 @@ def process(path: Path, tiles: str, every: int) -> tuple[list[int | None], list[
     start = time.perf_counter()
     try:
         frames = overlap.ahead(iter_frames(source), name="decode")
-        for item in overlap.ahead(map(pipeline.prepare, frames), name="detect", enabled=plan.overlap):
+        for item in overlap.ahead(map(pipeline.prepare, frames), name="detect", depth=PREPARE_AHEAD,
+                                 enabled=plan.overlap):
             result = pipeline.finish(item)
             detected.append(int((result.faces.missed == 0).sum()) if item.looked else None)
             reported.append(len(result.faces))

@@ -29,7 +29,7 @@ from c3ae.errors import (
     WeightsError,
 )
 from c3ae.options import PipelineOptions
-from c3ae.pipeline import ANNOTATE_DETECT_EVERY, FramePipeline
+from c3ae.pipeline import ANNOTATE_DETECT_EVERY, PREPARE_AHEAD, FramePipeline
 from c3ae.runtime import overlap, threads
 from c3ae.sink.results_log import add_tracks_to_json, track_rows, write_tracks_csv
 from c3ae.sink.writer import ResultsSink, check_outputs, describe_os_error
@@ -171,7 +171,8 @@ def annotate_video(args: argparse.Namespace) -> dict:
                 # detection and crops of frame n+1 on their own thread while the model reads frame n
                 # decoding on its own thread too; a stop request ends it even while a stream reconnects
                 decoded = overlap.ahead(_frames(source), depth=4, name="decode", until=lambda: bool(stop))
-                for item in overlap.ahead(map(pipeline.prepare, decoded), name="detect", enabled=plan.overlap):
+                for item in overlap.ahead(map(pipeline.prepare, decoded), name="detect", depth=PREPARE_AHEAD,
+                                          enabled=plan.overlap):
                     if frames == limit:
                         break
                     result = pipeline.finish(item)

@@ -70,13 +70,6 @@ class Placement:
     bars: Rect | None = None
 
 
-def _overlaps(rect: Rect, others: np.ndarray) -> bool:
-    if not len(others):
-        return False
-    x, y, w, h = rect
-    return bool(np.any((others[:, 0] < x + w) & (x < others[:, 2]) & (others[:, 1] < y + h) & (y < others[:, 3])))
-
-
 def _text_size(text: str, scale: float, thickness: int) -> tuple[int, int, int]:
     """(w, h, baseline-to-top) of the label's filled rectangle at this scale."""
     (tw, th), base = cv2.getTextSize(text, FONT, scale, thickness)
@@ -85,34 +78,61 @@ def _text_size(text: str, scale: float, thickness: int) -> tuple[int, int, int]:
 
 
 class _Room:
-    """The frame's free space: face boxes and placed rectangles are taken."""
+    """The frame's free space: face boxes and placed rectangles are taken.
 
-    def __init__(self, boxes: np.ndarray, frame_w: int, frame_h: int) -> None:
-        self.boxes = boxes  # (N, 4) xyxy
-        self.placed = np.zeros((0, 4))
+    Taken rectangles are filed in a coarse grid of cells, so a candidate is
+    checked only against those sharing its cells: a handful for two faces or a
+    crowd of fifty alike, in plain Python (numpy's per-call cost is larger than
+    the whole check at these sizes)."""
+
+    def __init__(self, boxes: np.ndarray, frame_w: int, frame_h: int, cell: int) -> None:
         self.fw, self.fh = frame_w, frame_h
+        self.cell = max(1, cell)
+        self.taken: list[tuple[float, float, float, float]] = []  # xyxy; the faces' boxes first
+        self.cells: dict[tuple[int, int], list[int]] = {}
+        for x1, y1, x2, y2 in np.asarray(boxes, np.float64).tolist():
+            self._file(x1, y1, x2, y2)
+
+    def _span(self, x1: float, y1: float, x2: float, y2: float) -> list[tuple[int, int]]:
+        """The cells a rectangle covers (those outside the frame folded onto its edge cells)."""
+        c, last_x, last_y = self.cell, (self.fw - 1) // self.cell, (self.fh - 1) // self.cell
+        cx1, cx2 = min(max(int(x1 // c), 0), last_x), min(max(int(x2 // c), 0), last_x)
+        cy1, cy2 = min(max(int(y1 // c), 0), last_y), min(max(int(y2 // c), 0), last_y)
+        return [(cx, cy) for cx in range(cx1, cx2 + 1) for cy in range(cy1, cy2 + 1)]
+
+    def _file(self, x1: float, y1: float, x2: float, y2: float) -> None:
+        index = len(self.taken)
+        self.taken.append((x1, y1, x2, y2))
+        for key in self._span(x1, y1, x2, y2):
+            self.cells.setdefault(key, []).append(index)
+
+    def _clear(self, rect: Rect, own: int = -1) -> bool:
+        """No taken rectangle but number `own` (a face's own box) overlaps `rect`."""
+        x, y, w, h = rect
+        x2, y2 = x + w, y + h
+        for key in self._span(x, y, x2, y2):
+            for k in self.cells.get(key, ()):
+                tx1, ty1, tx2, ty2 = self.taken[k]
+                if k != own and tx1 < x2 and x < tx2 and ty1 < y2 and y < ty2:
+                    return False
+        return True
 
     def free_inside(self, rect: Rect, own: int) -> bool:
         """Clear of every face but face `own` and of every placed rectangle."""
-        return not (_overlaps(rect, self.placed) or _overlaps(rect, self.boxes[:own])
-                    or _overlaps(rect, self.boxes[own + 1:]))
+        return self._clear(rect, own)
 
     def first_free(self, rects: list[Rect]) -> Rect | None:
         """The first of these rectangles that is inside the frame and clear of
-        every face and placed rectangle (checked all at once: crowds are many)."""
-        r = np.array(rects, np.float64)
-        r[:, 2:] += r[:, :2]
-        ok = (r[:, 0] >= 0) & (r[:, 1] >= 0) & (r[:, 2] <= self.fw) & (r[:, 3] <= self.fh)
-        taken = np.vstack([self.boxes, self.placed])
-        if len(taken):
-            ok &= ~np.any((taken[None, :, 0] < r[:, None, 2]) & (r[:, None, 0] < taken[None, :, 2])
-                          & (taken[None, :, 1] < r[:, None, 3]) & (r[:, None, 1] < taken[None, :, 3]), axis=1)
-        hits = np.flatnonzero(ok)
-        return rects[hits[0]] if len(hits) else None
+        every face and placed rectangle."""
+        for rect in rects:
+            x, y, w, h = rect
+            if x >= 0 and y >= 0 and x + w <= self.fw and y + h <= self.fh and self._clear(rect):
+                return rect
+        return None
 
     def take(self, rect: Rect) -> None:
         x, y, w, h = rect
-        self.placed = np.vstack([self.placed, [x, y, x + w, y + h]])
+        self._file(x, y, x + w, y + h)
 
     def clamp(self, x: float, y: float, w: int, h: int) -> Rect:
         return int(min(max(x, 0), max(self.fw - w, 0))), int(min(max(y, 0), max(self.fh - h, 0))), w, h
@@ -133,7 +153,7 @@ def layout(faces: Faces, frame_shape: tuple[int, ...], texts: list[str], shorts:
     scale = max(0.45, 0.6 * unit)
     thickness = max(1, int(round(unit)))
     gap = max(1, int(2 * unit))
-    room = _Room(faces.boxes.astype(np.float64), fw, fh)
+    room = _Room(faces.boxes, fw, fh, cell=int(64 * unit))
     out = [Placement(t, scale, None) for t in texts]
     for i in np.argsort(-faces.sizes, kind="stable"):
         short = shorts[i] if shorts else ""
