@@ -116,3 +116,45 @@ def test_a_boxed_in_face_keeps_at_least_its_bare_age_inside_its_own_box():
     place = layout(faces, (360, 640), texts, ["29", "5", "6", "7", "8"])[0]
     x, y, w, h = place.label
     assert place.text in ("29", "#1 29 y (25-34)") and 290 <= x and x + w <= 350 and 150 <= y and y + h <= 210
+
+
+@pytest.mark.parametrize("size,n", [((640, 360), 2), ((2560, 1440), 30)])
+def test_drawing_stays_inside_the_boxes_labels_and_charts_it_laid_out(size, n):
+    w, h = size
+    rng = np.random.default_rng(n)
+    boxes = []
+    while len(boxes) < n:
+        s = rng.uniform(0.06, 0.2) * h
+        x, y = rng.uniform(0, w - s), rng.uniform(0, h - s)
+        if not any(_rects_overlap((x, y, x + s, y + s), b) for b in boxes):
+            boxes.append((x, y, x + s, y + s))
+    faces = _faces(boxes, rng.uniform(5, 80, n))
+    places = layout(faces, (h, w), [label_text(faces, i) for i in range(n)])
+    allowed = np.zeros((h, w), bool)
+    for (x1, y1, x2, y2), p in zip(boxes, places):
+        allowed[max(int(y1) - 4, 0):int(y2) + 5, max(int(x1) - 4, 0):int(x2) + 5] = True  # the box outline
+        for rect in (p.label, p.bars):
+            if rect is not None:
+                x, y, rw, rh = rect
+                allowed[y:y + rh, x:x + rw] = True
+    for _ in range(2):  # the second time from the labels drawn before
+        frame = np.zeros((h, w, 3), np.uint8)
+        draw_faces(frame, faces)
+        assert not frame.any(axis=2)[~allowed].any()
+        assert sum(frame[y:y + rh, x:x + rw].any() for x, y, rw, rh in (p.label for p in places if p.label)) \
+            == sum(p.label is not None for p in places)
+
+
+def test_the_tallest_bar_is_the_age_bin_with_the_most_weight():
+    frame = np.zeros((360, 640, 3), np.uint8)
+    faces = _faces([(100, 100, 180, 180)], [45])  # two-point code: 0.5 on the 40 bin, 0.5 on the 50 bin
+    dist = np.zeros((1, 12), np.float32)
+    dist[0, 3], dist[0, 7] = 0.2, 0.8
+    faces = faces.replace(dists_smoothed=dist)
+    (place,) = layout(faces, frame.shape, [label_text(faces, 0)])
+    draw_faces(frame, faces)
+    x, y, w, h = place.bars
+    lit_rows = (frame[y:y + h, x:x + w].sum(axis=2) > 0).sum(axis=0)  # lit pixels per column
+    bar_w = (w - 13) // 12
+    heights = [lit_rows[1 + k * (bar_w + 1):1 + k * (bar_w + 1) + bar_w].max() for k in range(12)]
+    assert np.argmax(heights) == 7 and heights[3] < heights[7] / 2 and heights[0] <= 1

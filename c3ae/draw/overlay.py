@@ -15,6 +15,8 @@ everything stays inside the frame. With untrained weights no age is shown.
 """
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import cv2
@@ -94,24 +96,28 @@ class _Room:
             self._file(x1, y1, x2, y2)
 
     def _span(self, x1: float, y1: float, x2: float, y2: float) -> list[tuple[int, int]]:
-        """The cells a rectangle covers (those outside the frame folded onto its edge cells)."""
-        c, last_x, last_y = self.cell, (self.fw - 1) // self.cell, (self.fh - 1) // self.cell
-        cx1, cx2 = min(max(int(x1 // c), 0), last_x), min(max(int(x2 // c), 0), last_x)
-        cy1, cy2 = min(max(int(y1 // c), 0), last_y), min(max(int(y2 // c), 0), last_y)
-        return [(cx, cy) for cx in range(cx1, cx2 + 1) for cy in range(cy1, cy2 + 1)]
+        """The cells a rectangle inside the frame covers."""
+        c = self.cell
+        rows = range(int(y1 // c), int(y2 // c) + 1)
+        return [(cx, cy) for cx in range(int(x1 // c), int(x2 // c) + 1) for cy in rows]
 
     def _file(self, x1: float, y1: float, x2: float, y2: float) -> None:
+        """Take a rectangle; a face's box reaching out of the frame is filed by its part inside."""
         index = len(self.taken)
         self.taken.append((x1, y1, x2, y2))
-        for key in self._span(x1, y1, x2, y2):
+        right, bottom = self.fw - 1, self.fh - 1
+        for key in self._span(min(max(x1, 0), right), min(max(y1, 0), bottom), min(max(x2, 0), right),
+                              min(max(y2, 0), bottom)):
             self.cells.setdefault(key, []).append(index)
 
     def _clear(self, rect: Rect, own: int = -1) -> bool:
-        """No taken rectangle but number `own` (a face's own box) overlaps `rect`."""
+        """No taken rectangle but number `own` (a face's own box) overlaps `rect`,
+        which lies inside the frame."""
         x, y, w, h = rect
         x2, y2 = x + w, y + h
+        cells = self.cells
         for key in self._span(x, y, x2, y2):
-            for k in self.cells.get(key, ()):
+            for k in cells.get(key, ()):
                 tx1, ty1, tx2, ty2 = self.taken[k]
                 if k != own and tx1 < x2 and x < tx2 and ty1 < y2 and y < ty2:
                     return False
@@ -121,12 +127,12 @@ class _Room:
         """Clear of every face but face `own` and of every placed rectangle."""
         return self._clear(rect, own)
 
-    def first_free(self, rects: list[Rect]) -> Rect | None:
-        """The first of these rectangles that is inside the frame and clear of
-        every face and placed rectangle."""
-        for rect in rects:
-            x, y, w, h = rect
-            if x >= 0 and y >= 0 and x + w <= self.fw and y + h <= self.fh and self._clear(rect):
+    def first_free(self, spots: Iterable[tuple[float, float]], w: int, h: int) -> Rect | None:
+        """The first of the w x h rectangles at these spots (moved inside the frame)
+        that is clear of every face and placed rectangle."""
+        for x, y in spots:
+            rect = self.clamp(x, y, w, h)
+            if rect[0] + w <= self.fw and rect[1] + h <= self.fh and self._clear(rect):
                 return rect
         return None
 
@@ -169,7 +175,7 @@ def _place_label(room: _Room, box: np.ndarray, i: int, text: str, short: str, sc
                  gap: int) -> Placement:
     for s in (scale, 0.8 * scale, 0.65 * scale):
         w, h, _ = _text_size(text, s, thickness)
-        rect = room.first_free([room.clamp(x, y, w, h) for x, y in _label_spots(box, w, h, gap)])
+        rect = room.first_free(_label_spots(box, w, h, gap), w, h)
         if rect is not None:
             room.take(rect)
             return Placement(text, s, rect)
@@ -192,32 +198,44 @@ def _place_bars(room: _Room, box: np.ndarray, chart_w: int, unit: float, gap: in
     for w, h in ((chart_w, full_h), (int(chart_w * 0.6), int(max(16 * unit, full_h * 0.6)))):
         spots = ((x2 + gap, y1), (x1 - w - gap, y1), (x2 + gap, y2 - h), (x1 - w - gap, y2 - h),
                  (x1, y2 + gap), (x2 - w, y2 + gap))
-        rect = room.first_free([room.clamp(x, y, w, h) for x, y in spots])
+        rect = room.first_free(spots, w, h)
         if rect is not None:
             room.take(rect)
             return rect
     return None
 
 
-def _draw_label(frame: np.ndarray, p: Placement, colour, thickness: int) -> None:
+@functools.lru_cache(maxsize=512)
+def _label_patch(text: str, scale: float, colour: tuple[int, int, int], thickness: int) -> np.ndarray:
+    """The label as pixels (its filled rectangle with the text), drawn once and
+    reused while the label stays the same: a held age's label does not change
+    from frame to frame, and putText is most of a crowd's drawing."""
+    w, h, baseline_y = _text_size(text, scale, thickness)
+    patch = np.empty((h, w, 3), np.uint8)
+    patch[:] = colour
+    pad = max(2, int(3 * scale))
+    cv2.putText(patch, text, (pad, baseline_y), FONT, scale, (20, 20, 20), thickness, cv2.LINE_AA)
+    patch.flags.writeable = False
+    return patch
+
+
+def _draw_label(frame: np.ndarray, p: Placement, colour: tuple[int, int, int], thickness: int) -> None:
     x, y, w, h = p.label
-    _, _, baseline_y = _text_size(p.text, p.scale, thickness)
-    pad = max(2, int(3 * p.scale))
-    cv2.rectangle(frame, (x, y), (x + w - 1, y + h - 1), colour, cv2.FILLED)
-    cv2.putText(frame, p.text, (x + pad, y + baseline_y), FONT, p.scale, (20, 20, 20), thickness, cv2.LINE_AA)
+    frame[y:y + h, x:x + w] = _label_patch(p.text, p.scale, colour, thickness)
 
 
-def _draw_bars(frame: np.ndarray, dist: np.ndarray, rect: Rect, colour, unit: float) -> None:
+def _draw_bars(frame: np.ndarray, dist: np.ndarray, rect: Rect, colour: tuple[int, int, int], unit: float) -> None:
     x, y, w, h = rect
     gap = max(1, int(round(unit)))
     bar_w = max(1, (w - 13 * gap) // 12)
     roi = frame[y:y + h, x:x + w]
-    roi[:] = (roi * 0.45).astype(np.uint8)  # darkened backdrop keeps bars readable on any scene
-    peak = float(np.nanmax(dist)) if np.isfinite(dist).any() else 1.0
-    for k, p in enumerate(np.nan_to_num(dist)):
-        bh = int(round((h - 2 * gap) * p / max(peak, 1e-6)))
+    cv2.convertScaleAbs(roi, roi, alpha=0.45)  # darkened backdrop keeps bars readable on any scene
+    peak = max(float(dist.max()), 1e-6)
+    heights = np.rint((h - 2 * gap) * dist / peak).astype(int).tolist()
+    bottom = y + h - gap + 1
+    for k, bh in enumerate(heights):  # each bar from the baseline up, at least one row
         bx = x + gap + k * (bar_w + gap)
-        cv2.rectangle(frame, (bx, y + h - gap - bh), (bx + bar_w - 1, y + h - gap), colour, cv2.FILLED)
+        frame[bottom - 1 - bh:bottom, bx:bx + bar_w] = colour
 
 
 def draw_faces(frame: np.ndarray, faces: Faces, *, trained: bool = True, show_bars: bool = True) -> np.ndarray:
@@ -233,8 +251,9 @@ def draw_faces(frame: np.ndarray, faces: Faces, *, trained: bool = True, show_ba
         colour = track_colour(faces.track_ids[i])
         if faces.uncertain[i]:  # poor evidence: a washed-out colour
             colour = tuple(int(c) for c in (np.array(colour) + _GREY) // 2)
-        p1 = (int(np.clip(box[0], 0, fw - 1)), int(np.clip(box[1], 0, fh - 1)))
-        p2 = (int(np.clip(box[2], 0, fw - 1)), int(np.clip(box[3], 0, fh - 1)))
+        x1, y1, x2, y2 = box.tolist()
+        p1 = (int(min(max(x1, 0), fw - 1)), int(min(max(y1, 0), fh - 1)))
+        p2 = (int(min(max(x2, 0), fw - 1)), int(min(max(y2, 0), fh - 1)))
         cv2.rectangle(frame, p1, p2, colour, thickness if faces.missed[i] == 0 else 1, cv2.LINE_AA)
         if p.label is not None:
             _draw_label(frame, p, colour, max(1, int(round(unit))))
