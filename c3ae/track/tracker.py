@@ -67,7 +67,10 @@ class _Kalman:
     big close-up and a small face in a crowd are filtered alike."""
 
     _F = np.eye(8) + np.eye(8, k=4)
-    _H = np.eye(4, 8)
+    _DIAG = np.diag_indices(8)
+    _DIAG4 = np.diag_indices(4)
+    _WH = [2, 3, 2, 3, 2, 3, 2, 3]  # each state's box side: w, h for x, y, w, h and their velocities
+    _STD = np.array([_STD_POS] * 4 + [_STD_VEL] * 4)  # process noise per box side
 
     def __init__(self, box: np.ndarray) -> None:
         z = self._measure(box)
@@ -88,15 +91,15 @@ class _Kalman:
     def predict(self, coasting: bool) -> None:
         if coasting:  # unseen: keep drifting along, but stop growing or shrinking
             self.x[6:] = 0.0
-        wh = np.tile(self.x[2:4], 2)
-        q = np.concatenate([_STD_POS * wh, _STD_VEL * wh]) ** 2
+        q = (self._STD * self.x[self._WH]) ** 2
         self.x = self._F @ self.x
         self.P = self._F @ self.P @ self._F.T
-        self.P[np.diag_indices(8)] += q
+        self.P[self._DIAG] += q
 
     def update(self, box: np.ndarray) -> None:
         z = self._measure(box)
-        s = self.P[:4, :4] + np.diag((_STD_POS * np.tile(self.x[2:4], 2)) ** 2)  # H P H' + R
+        s = self.P[:4, :4].copy()
+        s[self._DIAG4] += (_STD_POS * self.x[self._WH[:4]]) ** 2  # H P H' + R
         k = np.linalg.solve(s, self.P[:4]).T  # P H' S^-1 (H picks the first four rows)
         self.x = self.x + k @ (z - self.x[:4])
         self.P = self.P - k @ s @ k.T
