@@ -110,9 +110,9 @@ class _Room:
                               min(max(y2, 0), bottom)):
             self.cells.setdefault(key, []).append(index)
 
-    def _clear(self, rect: Rect, own: int = -1) -> bool:
-        """No taken rectangle but number `own` (a face's own box) overlaps `rect`,
-        which lies inside the frame."""
+    def clear(self, rect: Rect, own: int = -1) -> bool:
+        """No taken rectangle overlaps `rect`, which lies inside the frame, but
+        number `own`: face `own`'s box, for a label squeezed inside it."""
         x, y, w, h = rect
         x2, y2 = x + w, y + h
         cells = self.cells
@@ -123,16 +123,12 @@ class _Room:
                     return False
         return True
 
-    def free_inside(self, rect: Rect, own: int) -> bool:
-        """Clear of every face but face `own` and of every placed rectangle."""
-        return self._clear(rect, own)
-
     def first_free(self, spots: Iterable[tuple[float, float]], w: int, h: int) -> Rect | None:
         """The first of the w x h rectangles at these spots (moved inside the frame)
         that is clear of every face and placed rectangle."""
         for x, y in spots:
             rect = self.clamp(x, y, w, h)
-            if rect[0] + w <= self.fw and rect[1] + h <= self.fh and self._clear(rect):
+            if rect[0] + w <= self.fw and rect[1] + h <= self.fh and self.clear(rect):
                 return rect
         return None
 
@@ -186,7 +182,7 @@ def _place_label(room: _Room, box: np.ndarray, i: int, text: str, short: str, sc
     for t, s in ((text, scale), (text, 0.65 * scale), (short, 0.65 * scale)):
         w, h, _ = _text_size(t, s, thickness)
         rect = (int(x1 + gap), int(y1 + gap), w, h)
-        if t and x2 - x1 >= w + 2 * gap and y2 - y1 >= h + 2 * gap and room.free_inside(rect, i):
+        if t and x2 - x1 >= w + 2 * gap and y2 - y1 >= h + 2 * gap and room.clear(rect, i):
             room.take(rect)
             return Placement(t, s, rect)
     return Placement(text, scale, None)
