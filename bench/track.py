@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from c3ae.draw import overlay
-from c3ae.engine.twopoint import encode
+from c3ae.twopoint import encode
 from c3ae.faces import Faces
 from c3ae.track.tracker import FaceTracker
 

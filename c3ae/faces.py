@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from c3ae.engine.twopoint import BINS
+from c3ae.twopoint import BINS
 
 N_BINS = len(BINS)
 N_KEYPOINTS = 6

@@ -2,16 +2,18 @@
 
 The app builds them from its settings panel, `annotate` from its arguments;
 both get the same defaults, the same documented ranges and the same error
-messages. "auto" (device, detector) is resolved here and nowhere else.
+messages. The detector's "auto" is resolved here; the device's with the model, which
+imports torch (`c3ae.engine.runner.resolve_device`).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
 
-from c3ae.detect.blazeface import DEFAULT_MIN_SCORE, DETECTOR_FLOOR
 from c3ae.errors import OptionsError
 
+DEFAULT_MIN_SCORE = 0.5
+DETECTOR_FLOOR = 0.2  # BlazeFace reports faces from this score up; `min_score` filters above it
 DEFAULT_SMOOTHING = 0.85
 DETECTORS = ("auto", "short", "full")
 DEVICES = ("auto", "cpu", "cuda")
@@ -42,15 +44,6 @@ def default_detector_for(source: str | int) -> str:
     return "short" if isinstance(source, int) or str(source).isdigit() else "full"
 
 
-def resolve_device(device: str) -> str:
-    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'."""
-    if device != "auto":
-        return device
-    import torch  # only when asked: options are also built where torch is not needed yet
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 @dataclass(frozen=True)
 class PipelineOptions:
     """The user's processing choices; construction refuses values out of range."""
@@ -75,10 +68,10 @@ class PipelineOptions:
                 raise OptionsError(f"{flag(name)} ({meaning}) must be between {low:g} and {high:g}; got {value}")
 
     def resolved(self, source: str | int | None = None) -> PipelineOptions:
-        """A copy with 'auto' replaced: the device by what this machine has, the
-        detector by the kind of `source` (a file when None)."""
+        """A copy with the detector's 'auto' replaced by the kind of `source` (a file
+        when None); the device's 'auto' is the model's to resolve (`AgeEngine`)."""
         detector = self.detector if self.detector != "auto" else default_detector_for(source or "")
-        return replace(self, detector=detector, device=resolve_device(self.device))
+        return replace(self, detector=detector)
 
 
 def range_text(name: str) -> str:

@@ -35,7 +35,7 @@ from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
 from c3ae.faces import Faces
 from c3ae.options import TILES_MIN_SIDE, PipelineOptions
 from c3ae.runtime import threads
-from c3ae.track.cuts import Signature, signature
+from c3ae.cuts import Signature, signature
 from c3ae.track.tracker import FaceTracker, StateHistory
 
 WEAK_SCORE = 0.3  # detections from here up may continue a track
@@ -69,7 +69,7 @@ class Prepared:
     timings: dict[str, float]  # detect, crop: milliseconds
     number: int  # the frame's number in the detection schedule
     looked: bool  # whether the detector ran on it (else `faces` is empty by schedule)
-    look: Signature  # what the schedule and the tracker's cut detection compare (`c3ae.track.cuts`)
+    look: Signature  # what the schedule and the tracker's cut detection compare (`c3ae.cuts`)
 
 
 class FramePipeline:

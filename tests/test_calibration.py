@@ -8,7 +8,7 @@ import torch
 from c3ae.engine.calibration import AgeCalibration, Calibrated
 from c3ae.engine.model import C3AE
 from c3ae.engine.runner import AgeEngine
-from c3ae.engine.twopoint import BINS, decode
+from c3ae.twopoint import BINS, decode
 from c3ae.engine.weights import export
 from c3ae.training.calibrate import bias_per_decade, cross_fitted, fit
 

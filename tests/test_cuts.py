@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from multishot import backdrop, fade
 
-from c3ae.track.cuts import ShotCutDetector, _thumbnail, signature
+from c3ae.cuts import ShotCutDetector, _thumbnail, signature
 
 
 def _cuts(frames) -> list[int]:

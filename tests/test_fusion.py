@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from c3ae.engine.twopoint import encode
+from c3ae.twopoint import encode
 from c3ae.track.fusion import HOLD, AgeFusion, Band, fit_band, moments
 
 

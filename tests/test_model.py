@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from c3ae.engine.model import C3AE, count_parameters
-from c3ae.engine.twopoint import BINS
+from c3ae.twopoint import BINS
 
 
 @pytest.mark.parametrize("use_se", [False, True])

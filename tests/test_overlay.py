@@ -3,7 +3,7 @@ import pytest
 from synth import make_faces
 
 from c3ae.draw.overlay import banner, draw_faces, label_text, layout
-from c3ae.engine.twopoint import encode
+from c3ae.twopoint import encode
 
 
 def _faces(boxes, ages):

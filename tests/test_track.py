@@ -2,7 +2,7 @@ import numpy as np
 import torch
 from synth import make_faces
 
-from c3ae.engine.twopoint import encode
+from c3ae.twopoint import encode
 from c3ae.faces import Faces
 from c3ae.track.tracker import FaceTracker, StateHistory, iou_matrix
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from c3ae.engine.twopoint import BINS, decode, encode
+from c3ae.twopoint import BINS, decode, encode
 
 
 def test_round_trip_every_integer_and_fractional_age():

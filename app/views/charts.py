@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from c3ae.engine.twopoint import BINS
+from c3ae.twopoint import BINS
 
 
 class BarChart(QWidget):

@@ -20,11 +20,10 @@ import numpy as np
 
 from c3ae.detect.face_models import model_path
 from c3ae.faces import N_KEYPOINTS, Faces
+from c3ae.options import DEFAULT_MIN_SCORE, DETECTOR_FLOOR
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging quiet
 
-DEFAULT_MIN_SCORE = 0.5
-DETECTOR_FLOOR = 0.2  # BlazeFace reports faces from this score up; `min_score` filters above it
 # The full-range model's score collapses on a close-up (a 420 px face in a 1280x720 frame:
 # 0.8 -> 0.22 as it grows by a tenth, while the short-range model stays at 0.89), so
 # in video a full-range detector also runs the short-range one where that can change

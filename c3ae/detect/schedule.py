@@ -17,7 +17,7 @@ tracker runs, so it decides without waiting for the tracker's answer, which
 arrives frames later when detection runs ahead (`c3ae.runtime.overlap`). For
 what it cannot see (a shot cut, a track split on appearance) the pipeline
 calls `hold` when the tracker starts a track, and the schedule itself
-treats a frame whose cut signature (`c3ae.track.cuts`, computed once per
+treats a frame whose cut signature (`c3ae.cuts`, computed once per
 frame and shared with the tracker) is far from the one before as new: the
 tracker may end every track there (a cut), even where the new shot has faces
 at the same places, and a look too many costs one detection.
@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from c3ae.faces import Faces
-from c3ae.track.cuts import ShotCutDetector, Signature, distance
+from c3ae.cuts import ShotCutDetector, Signature, distance
 
 CONFIRM = 3  # looked frames in a row a face needs: the tracker's confirm_hits
 SAME_PLACE = 0.5  # centre moved less than this many face sizes between looks: the same face

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from c3ae.engine.twopoint import BINS, encode
+from c3ae.twopoint import BINS, encode
 
 
 class AgeCalibration(nn.Module):

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from c3ae.crops.context import CROP_SIZE
-from c3ae.engine.twopoint import BINS
+from c3ae.twopoint import BINS
 
 
 class SqueezeExcite(nn.Module):

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from c3ae import options
 from c3ae.crops.context import CROP_SCALES, CROP_SIZE
 from c3ae.engine.model import C3AE
 from c3ae.engine.weights import DEFAULT_WEIGHTS, manifest_path, script, sha256_file
@@ -35,9 +34,16 @@ CPU_MAX_INPUTS = 16
 WARMUP_FACES = 2
 
 
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'."""
+    if device != "auto":
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def torch_device(device: str | None) -> torch.device:
-    """The torch device for a device option ('auto' and None resolved by `c3ae.options`)."""
-    device = options.resolve_device(device or "auto")
+    """The torch device for a device option ('auto' and None: `resolve_device`)."""
+    device = resolve_device(device or "auto")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise WeightsError("CUDA was requested but no CUDA device is available; use --device cpu")
     return torch.device(device)

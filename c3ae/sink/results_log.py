@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from c3ae.engine.twopoint import BINS
+from c3ae.twopoint import BINS
 from c3ae.faces import Faces
 
 if TYPE_CHECKING:

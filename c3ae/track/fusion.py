@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from c3ae.engine.twopoint import BIN_WIDTH, BINS, MAX_AGE, MIN_AGE
+from c3ae.twopoint import BIN_WIDTH, BINS, MAX_AGE, MIN_AGE
 from c3ae.runtime.paths import WEIGHTS_DIR
 from c3ae.track.quality import UNCERTAIN_BELOW
 

@@ -2,7 +2,7 @@
 
 Per frame (`FaceTracker.update`):
 
-1. Shot cuts (`c3ae.track.cuts`, from the frame's pixels) end every track, so no
+1. Shot cuts (`c3ae.cuts`, from the frame's pixels) end every track, so no
    detection is ever matched to a person from before the cut. The ended
    tracks are kept for one frame: if the "cut" was a camera flash, they
    continue and the flash frame's new tracks are dropped.
@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from c3ae.faces import Faces
-from c3ae.track.cuts import ShotCutDetector, Signature
+from c3ae.cuts import ShotCutDetector, Signature
 from c3ae.track.fusion import AgeFusion
 from c3ae.track.quality import appearance, face_quality, similarity
 

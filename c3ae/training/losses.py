@@ -2,7 +2,7 @@
 
 Exact age y: alpha * KL(two-point(y) || predicted distribution) + |age - y|,
 the loss of the paper. The two-point target of y puts mass on the two bins
-around y (see `c3ae.engine.twopoint`); the KL term trains the distribution layer,
+around y (see `c3ae.twopoint`); the KL term trains the distribution layer,
 the L1 term the whole cascade down to the regressed age.
 
 Group label [low, high) (FairFace's apparent-age groups): every age in the
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from c3ae.engine.twopoint import BIN_WIDTH, BINS, MAX_AGE, MIN_AGE
+from c3ae.twopoint import BIN_WIDTH, BINS, MAX_AGE, MIN_AGE
 
 DEFAULT_ALPHA = 10.0
 SPAN_GRID = 32  # ages sampled evenly inside a group for its averaged target
