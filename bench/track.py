@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 from c3ae.draw import overlay
-from c3ae.twopoint import encode
 from c3ae.faces import Faces
 from c3ae.track.tracker import FaceTracker
+from c3ae.twopoint import encode
 
 
 def _faces(centres: np.ndarray, size: float, rng: np.random.Generator) -> Faces:

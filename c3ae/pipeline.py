@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from c3ae.crops.context import face_crops
+from c3ae.cuts import Signature, signature
 from c3ae.detect.blazeface import FaceDetector
 from c3ae.detect.schedule import DetectionSchedule
 from c3ae.detect.tiles import TiledDetector
@@ -35,7 +36,6 @@ from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
 from c3ae.faces import Faces
 from c3ae.options import TILES_MIN_SIDE, PipelineOptions
 from c3ae.runtime import threads
-from c3ae.cuts import Signature, signature
 from c3ae.track.tracker import FaceTracker, StateHistory
 
 WEAK_SCORE = 0.3  # detections from here up may continue a track

@@ -8,9 +8,9 @@ import torch
 from c3ae.engine.calibration import AgeCalibration, Calibrated
 from c3ae.engine.model import C3AE
 from c3ae.engine.runner import AgeEngine
-from c3ae.twopoint import BINS, decode
 from c3ae.engine.weights import export
 from c3ae.training.calibrate import bias_per_decade, cross_fitted, fit
+from c3ae.twopoint import BINS, decode
 
 
 def test_map_hits_the_knots_and_has_slope_one_outside():

@@ -8,13 +8,13 @@ import torch
 from multishot import backdrop
 from synth import face_clip_frames, make_faces, real_faces
 
+from c3ae.cuts import signature
 from c3ae.detect.schedule import STEADY_FACTOR, DetectionSchedule, crowded, same_faces
 from c3ae.engine.runner import AgeEngine
 from c3ae.faces import Faces
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
 from c3ae.runtime import overlap
-from c3ae.cuts import signature
 
 GREY = np.full((360, 640, 3), 90, np.uint8)
 LEFT, RIGHT, MIDDLE = (100, 140, 180, 220), (450, 140, 530, 220), (300, 140, 380, 220)

@@ -2,8 +2,8 @@ import json
 
 import numpy as np
 
-from c3ae.twopoint import encode
 from c3ae.track.fusion import HOLD, AgeFusion, Band, fit_band, moments
+from c3ae.twopoint import encode
 
 
 def test_band_widens_with_age_disagreement_and_poor_quality():

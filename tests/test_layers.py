@@ -39,7 +39,8 @@ def imported(path: Path, root: Path = PACKAGE) -> list[tuple[int, str]]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                parts = package.split(".")
+                base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
             if base == "c3ae":  # `from c3ae import options`: the names are modules
                 found += [(node.lineno, f"c3ae.{alias.name}") for alias in node.names]
             else:

@@ -2,9 +2,9 @@ import numpy as np
 import torch
 from synth import make_faces
 
-from c3ae.twopoint import encode
 from c3ae.faces import Faces
 from c3ae.track.tracker import FaceTracker, StateHistory, iou_matrix
+from c3ae.twopoint import encode
 
 
 def _with_ages(faces: Faces, ages) -> Faces:

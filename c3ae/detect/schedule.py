@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from c3ae.faces import Faces
 from c3ae.cuts import ShotCutDetector, Signature, distance
+from c3ae.faces import Faces
 
 CONFIRM = 3  # looked frames in a row a face needs: the tracker's confirm_hits
 SAME_PLACE = 0.5  # centre moved less than this many face sizes between looks: the same face

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from c3ae.twopoint import BINS
 from c3ae.faces import Faces
+from c3ae.twopoint import BINS
 
 if TYPE_CHECKING:
     from c3ae.track.tracker import TrackSummary

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from c3ae.twopoint import BIN_WIDTH, BINS, MAX_AGE, MIN_AGE
 from c3ae.runtime.paths import WEIGHTS_DIR
 from c3ae.track.quality import UNCERTAIN_BELOW
+from c3ae.twopoint import BIN_WIDTH, BINS, MAX_AGE, MIN_AGE
 
 _BINS = BINS.astype(np.float64)
 BAND_FILE = WEIGHTS_DIR / "bands.json"

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from c3ae.faces import Faces
 from c3ae.cuts import ShotCutDetector, Signature
+from c3ae.faces import Faces
 from c3ae.track.fusion import AgeFusion
 from c3ae.track.quality import appearance, face_quality, similarity
 
