@@ -6,15 +6,14 @@ import signal
 import sys
 from pathlib import Path
 
-import torch
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.settings import APPLICATION, ORGANIZATION, AppSettings
 from app.window import MainWindow
-from c3ae.engine.runner import DEFAULT_WEIGHTS
 from c3ae.options import DETECTORS, DEVICES
+from c3ae.runtime.paths import DEFAULT_WEIGHTS
 
 ICON = Path(__file__).resolve().parent.parent / "resources" / "icon.svg"
 
@@ -41,10 +40,6 @@ def app_icon() -> QIcon:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # The model sees a handful of 64x64 crops per frame: one intra-op thread is as
-    # fast, and avoids OpenMP barrier stalls (seen: 4 ms -> 330 ms per frame) when
-    # the detector, the decoder or another program share the cores.
-    torch.set_num_threads(1)
     # fractional scale factors (125 %, 150 %) as the screen asks, instead of rounding
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication([sys.argv[0]])

@@ -11,6 +11,7 @@ opening, playing, failed, lost).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
@@ -29,9 +30,12 @@ from app.views.video_area import VideoArea
 from app.views.window_layout import restore_layout, save_layout
 from app.worker.host import WorkerHost
 from app.worker.messages import EngineInfo, FrameReport, SourceInfo
-from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
 from c3ae.options import PipelineOptions
+from c3ae.runtime.paths import DEFAULT_WEIGHTS
 from c3ae.source.video import parse_source
+
+if TYPE_CHECKING:
+    from c3ae.engine.runner import AgeEngine
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv);;All files (*)"
 SHUTDOWN_WAIT_MS = 60000  # the worker may be loading the model; a crash on exit would be worse

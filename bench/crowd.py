@@ -25,17 +25,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from c3ae.detect.blazeface import FaceDetector
 from c3ae.errors import NoDatasetFaces
-from c3ae.options import PipelineOptions
-from c3ae.pipeline import ANNOTATE_DETECT_EVERY, PREPARE_AHEAD, FramePipeline
-from c3ae.runtime import overlap, threads
+from c3ae.options import ANNOTATE_DETECT_EVERY, PipelineOptions
+from c3ae.pipeline import FramePipeline
+from c3ae.run import frames
+from c3ae.runtime import threads
 from c3ae.source.video import VideoSource
 from c3ae.training.clips import crowd_frames, dataset_faces
 
@@ -63,25 +62,17 @@ def build_clip(path: Path, frames: int, per_cell: int, face_h: int) -> tuple[lis
     return reference, plain
 
 
-def iter_frames(source: VideoSource) -> Iterator[np.ndarray]:
-    while (frame := source.read()) is not None:
-        yield frame
-
-
 def process(path: Path, tiles: str, every: int) -> tuple[list[int | None], list[int], float]:
     """Faces detected (None on frames the schedule did not detect on) and reported per frame,
     and processing FPS, as annotate runs the pipeline."""
-    plan = threads.apply()
+    threads.apply()
     source = VideoSource(str(path))
     pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu", tiles=tiles), detect_every=every)
     detected, reported = [], []
     start = time.perf_counter()
     try:
-        frames = overlap.ahead(iter_frames(source), name="decode")
-        for item in overlap.ahead(map(pipeline.prepare, frames), name="detect", depth=PREPARE_AHEAD,
-                                 enabled=plan.overlap):
-            result = pipeline.finish(item)
-            detected.append(int((result.faces.missed == 0).sum()) if item.looked else None)
+        for result in frames(source, pipeline):
+            detected.append(result.detected if result.looked else None)
             reported.append(len(result.faces))
     finally:
         elapsed = time.perf_counter() - start

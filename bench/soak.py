@@ -84,8 +84,8 @@ def main() -> int:
             ResultsSink(Path(tmp) / "soak.mp4", 30.0, (first.shape[1], first.shape[0]),
                         csv_path=Path(tmp) / "soak.csv") as sink:
         for i, frame in enumerate(itertools.chain([first], itertools.islice(frames, args.frames - 1))):
-            result = pipeline.process(frame, frame_index=i)
-            sink.write(result.frame, i, i / 30.0, result.faces, pipeline.engine.trained)
+            result = pipeline.process(frame, index=i, time_s=i / 30.0, seekable=True)
+            sink.write(result)
             if i + 1 == WARMUP or (i + 1) % SAMPLE_EVERY == 0:
                 samples.append((i + 1, rss_mb()))
                 fps = (i + 1) / (time.perf_counter() - start)

@@ -20,6 +20,11 @@ new shot lasts at least `min_shot` frames: the first frames of a fade in
 A camera flash (one white frame) looks like a cut into a new shot; when the
 frame after a cut looks again like the frame before it, `flash` is set so
 that the tracker can take its tracks back.
+
+The pipeline runs one detector per stream, once a frame and in frame order
+(`ShotCutDetector.judge`), and hands its `Shot` verdict to both readers: the
+detection schedule (which looks again at a frame that may start a shot) and
+the tracker (which ends its tracks at a cut).
 """
 from __future__ import annotations
 
@@ -50,6 +55,18 @@ class Signature:
 
 
 _DARK_FRAME = Signature(None, None)
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One frame's verdict: its signature, its distance to the last lit frame (0 for
+    the first one and for dark ones), whether it starts a new shot, and whether it
+    ended a one-frame flash (the shot from before the flash goes on)."""
+
+    look: Signature
+    distance: float
+    cut: bool
+    flash: bool
 
 
 def _thumbnail(frame: np.ndarray) -> np.ndarray:
@@ -120,16 +137,23 @@ class ShotCutDetector:
     _after_dark: bool = False
     _before_cut: tuple | None = None  # (signature, recent, frames since the cut before) of the last cut
     flash: bool = False
+    distance: float = 0.0  # the last frame's distance to the lit frame before it (0: none compared)
 
     def reset(self) -> None:
         self._last, self._recent, self._after_dark, self._since_cut = None, deque(), False, 1_000_000
-        self._before_cut, self.flash = None, False
+        self._before_cut, self.flash, self.distance = None, False, 0.0
+
+    def judge(self, frame: np.ndarray | Signature) -> Shot:
+        """`update`, with the whole verdict (see `Shot`)."""
+        look = frame if isinstance(frame, Signature) else signature(frame)
+        cut = self.update(look)
+        return Shot(look, self.distance, cut, self.flash)
 
     def update(self, frame: np.ndarray | Signature) -> bool:
         """Whether this frame (or its `signature`, computed earlier) starts a new shot."""
         sig = frame if isinstance(frame, Signature) else signature(frame)
         self._since_cut += 1
-        before, self._before_cut, self.flash = self._before_cut, None, False
+        before, self._before_cut, self.flash, self.distance = self._before_cut, None, False, 0.0
         if sig.dark:  # dark: keep the last lit frame as the reference
             self._after_dark = self._last is not None
             return False
@@ -137,6 +161,7 @@ class ShotCutDetector:
             self._last = sig
             return False
         d, can_cut = distance(self._last, sig)
+        self.distance = d
         if before is not None and self._since_cut == 1 and distance(before[0], sig)[0] < min(self.floor, 0.5 * d):
             self.flash = True  # back to the shot before the "cut": undo it
             self._last, self._recent, self._since_cut = sig, before[1], before[2] + 1

@@ -15,6 +15,8 @@ from c3ae.errors import OptionsError
 DEFAULT_MIN_SCORE = 0.5
 DETECTOR_FLOOR = 0.2  # BlazeFace reports faces from this score up; `min_score` filters above it
 DEFAULT_SMOOTHING = 0.85
+ANNOTATE_DETECT_EVERY = 3  # annotate's detection schedule: a new face is found within 2 frames
+DEFAULT_RECONNECT_S = 30.0  # how long a dropped stream may stay away before it counts as ended
 DETECTORS = ("auto", "short", "full")
 DEVICES = ("auto", "cpu", "cuda")
 # Tiled detection (`c3ae.detect.tiles`) for small faces in big frames. BlazeFace sees a

@@ -18,7 +18,10 @@ its frame rate is the camera's.
 """
 from __future__ import annotations
 
+import copy
+import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,20 +29,21 @@ import numpy as np
 import torch
 
 from c3ae.crops.context import face_crops
-from c3ae.cuts import Signature, signature
+from c3ae.cuts import Shot, ShotCutDetector, signature
 from c3ae.detect.blazeface import FaceDetector
 from c3ae.detect.schedule import DetectionSchedule
 from c3ae.detect.tiles import TiledDetector
 from c3ae.draw import overlay
 from c3ae.draw.privacy import blur_faces
-from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
+from c3ae.engine.runner import AgeEngine
 from c3ae.faces import Faces
 from c3ae.options import TILES_MIN_SIDE, PipelineOptions
+from c3ae.results import FrameResult
 from c3ae.runtime import threads
-from c3ae.track.tracker import FaceTracker, StateHistory
+from c3ae.runtime.paths import DEFAULT_WEIGHTS
+from c3ae.track.tracker import FaceTracker, TrackerState
 
 WEAK_SCORE = 0.3  # detections from here up may continue a track
-ANNOTATE_DETECT_EVERY = 3  # annotate's schedule: a new face is found within 2 frames
 # how many frames `prepare` may run ahead of `finish` in annotate (`overlap.ahead`'s depth): a look
 # costs ~10 ms against ~1 ms for a carried frame, and a deep queue lets detection get ahead on the
 # cheap frames instead of stalling the model at every look (processing ~115 -> ~130 FPS on 2 cores)
@@ -48,14 +52,6 @@ PREPARE_AHEAD = 6
 # tracker's request to look again is due this many frames on: the same frames whatever the timing
 FEEDBACK_LAG = PREPARE_AHEAD + 2
 UNTRAINED_BANNER = "UNTRAINED MODEL - ages are not shown (weights/c3ae.pt missing or untrained)"
-
-
-@dataclass
-class FrameResult:
-    frame: np.ndarray  # annotated BGR frame
-    faces: Faces  # detected faces (missed == 0) and coasting tracks (missed > 0)
-    timings: dict[str, float] = field(default_factory=dict)  # stage -> milliseconds
-    crops: torch.Tensor | None = None  # (N, 3, 3, 64, 64) of the detected faces, when kept
 
 
 @dataclass
@@ -69,7 +65,52 @@ class Prepared:
     timings: dict[str, float]  # detect, crop: milliseconds
     number: int  # the frame's number in the detection schedule
     looked: bool  # whether the detector ran on it (else `faces` is empty by schedule)
-    look: Signature  # what the schedule and the tracker's cut detection compare (`c3ae.cuts`)
+    shot: Shot  # the cut detector's verdict, read by the schedule and the tracker (`c3ae.cuts`)
+    index: int  # see `FrameResult`
+    time_s: float
+
+
+@dataclass
+class SeekHistory:
+    """The tracker's and the cut detector's state after each frame index; the oldest
+    are dropped once they hold more than `budget` track states (about 3 kB each: the
+    default keeps ~120 MB, e.g. 20 minutes at 25 fps of two faces, or 3 minutes of ten).
+
+    Lets a file player step or seek back and continue from exactly the state
+    the first pass had after the previous frame (see `FramePipeline.process`)."""
+
+    budget: int = 40_000
+    _states: OrderedDict = field(default_factory=OrderedDict)
+    _held: int = 0  # track states (plus one per frame) in _states
+
+    @staticmethod
+    def _size(state: tuple[TrackerState, ShotCutDetector]) -> int:
+        return len(state[0].tracks) + 1
+
+    def put(self, frame_index: int, state: tuple[TrackerState, ShotCutDetector]) -> None:
+        old = self._states.pop(frame_index, None)
+        if old is not None:
+            self._held -= self._size(old)
+        self._states[frame_index] = state
+        self._held += self._size(state)
+        while self._held > self.budget and len(self._states) > 1:
+            self._held -= self._size(self._states.popitem(last=False)[1])
+
+    def get(self, frame_index: int) -> tuple[TrackerState, ShotCutDetector] | None:
+        return self._states.get(frame_index)
+
+    def clear(self) -> None:
+        self._states.clear()
+        self._held = 0
+
+
+def _detection_rows(detections: Faces, tracked: Faces) -> np.ndarray:
+    """For each detected face the tracker kept (`missed` == 0, the detections
+    themselves in their order), its row among this frame's detections."""
+    kept = tracked.boxes[tracked.missed == 0]
+    if not len(kept):
+        return np.zeros(0, np.int64)
+    return np.all(kept[:, None] == detections.boxes[None], axis=2).argmax(axis=1)
 
 
 class FramePipeline:
@@ -91,9 +132,10 @@ class FramePipeline:
             self.detector = TiledDetector(self.detector, min_side=TILES_MIN_SIDE[options.tiles],
                                           workers=threads.current().tile_workers)
         self.tracker = FaceTracker(smoothing=options.smoothing, high_score=options.min_score)
+        self.cuts = ShotCutDetector()  # judges each frame once, for the schedule and the tracker
         self.schedule = DetectionSchedule(detect_every, confirm=self.tracker.confirm_hits)
         self._newest_track = 0  # the highest track ID the tracker has given out
-        self.history = StateHistory()
+        self.history = SeekHistory()
         self._last_index: int | None = None
         self.show_bars = options.show_bars
         self.keep_crops = options.debug
@@ -138,6 +180,7 @@ class FramePipeline:
     def reset(self) -> None:
         """Forget tracks and their per-frame history (a new source)."""
         self.tracker.reset()
+        self.cuts.reset()
         self.history.clear()
         self._last_index = None
         self.schedule.reset()
@@ -150,22 +193,35 @@ class FramePipeline:
             return
         state = self.history.get(frame_index - 1)
         if state is not None:
-            self.tracker.restore(state)
+            self.tracker.restore(state[0])
+            self.cuts = copy.deepcopy(state[1])
         else:
             self.tracker.reset()
+            self.cuts.reset()
 
     # -------------------------------------------------------------------------
-    def process(self, frame: np.ndarray, draw: bool = True, frame_index: int | None = None) -> FrameResult:
-        """Run one frame. `frame_index` (files): its position in the file, for seeking."""
-        return self.finish(self.prepare(frame), draw, frame_index)
+    def process(self, frame: np.ndarray, draw: bool = True, *, index: int | None = None,
+                time_s: float | None = None, seekable: bool = False) -> FrameResult:
+        """Run one frame (`index`, `time_s`: where it sits in its source, see `prepare`).
+        `seekable` (files): `index` is its position in the file, and a frame seen again
+        after a seek gets the tracks and ages of the first pass."""
+        if seekable and index is not None:
+            self._rewind(index)
+        result = self.finish(self.prepare(frame, index, time_s), draw)
+        if seekable and index is not None:
+            self.history.put(index, (self.tracker.snapshot(), copy.deepcopy(self.cuts)))
+            self._last_index = index
+        return result
 
-    def prepare(self, frame: np.ndarray) -> Prepared:
-        """Detect and crop. May run ahead of `finish` on another thread (`c3ae.runtime.overlap`):
-        the detector keeps its own clock, so frames must reach it in order, and
-        `finish` must take them in that order; the results are then `process`'s."""
+    def prepare(self, frame: np.ndarray, index: int | None = None, time_s: float | None = None) -> Prepared:
+        """Cut verdict, detection and crops. May run ahead of `finish` on another thread
+        (`c3ae.run`): the cut detector and the detector keep their own clocks, so
+        frames must reach them in order, and `finish` must take them in that order;
+        the results are then `process`'s. `index` and `time_s` default to the
+        frame's count since the start and nothing known (NaN)."""
         t0 = time.perf_counter()
-        look = signature(frame)
-        looked = self.schedule.due(look)
+        shot = self.cuts.judge(signature(frame))
+        looked = self.schedule.due(shot)
         if looked:
             faces = self.detector.detect(frame)
             self.schedule.seen(faces)
@@ -174,10 +230,11 @@ class FramePipeline:
         t1 = time.perf_counter()
         crops = face_crops(frame, faces)
         t2 = time.perf_counter()
-        return Prepared(frame, faces, crops, {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3},
-                        self.schedule.frame, looked, look)
+        number = self.schedule.frame
+        return Prepared(frame, faces, crops, {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3}, number, looked,
+                        shot, number if index is None else index, math.nan if time_s is None else time_s)
 
-    def finish(self, prepared: Prepared, draw: bool = True, frame_index: int | None = None) -> FrameResult:
+    def finish(self, prepared: Prepared, draw: bool = True) -> FrameResult:
         """Model, tracker and drawing for a prepared frame, in frame order (see `process`)."""
         frame, crops = prepared.frame, prepared.crops
         t = time.perf_counter()
@@ -193,24 +250,21 @@ class FramePipeline:
         ages, dists = self.engine.predict(crops)
         faces = faces.replace(ages=ages, dists=dists)
         lap("infer")
-        if frame_index is not None:
-            self._rewind(frame_index)
-        faces = self.tracker.update(faces, frame, crops, frame_index, look=prepared.look)
+        faces = self.tracker.update(faces, frame, crops, prepared.index, shot=prepared.shot)
         self._hold_for_new_tracks(faces, prepared.number)
-        if frame_index is not None:
-            self.history.put(frame_index, self.tracker.snapshot())
-            self._last_index = frame_index
         lap("track")
         out = frame
+        trained = self.engine.trained
         if draw:
             out = frame.copy()
             if self.blur:  # before drawing, so labels and charts stay sharp
                 blur_faces(out, detected, faces)
-            out = overlay.draw_faces(out, faces, trained=self.engine.trained, show_bars=self.show_bars)
-            if not self.engine.trained:
+            out = overlay.draw_faces(out, faces, trained=trained, show_bars=self.show_bars)
+            if not trained:
                 overlay.banner(out, UNTRAINED_BANNER)
             lap("draw")
-        return FrameResult(out, faces, timings, crops if self.keep_crops else None)
+        kept = crops[_detection_rows(detected, faces)] if self.keep_crops else None
+        return FrameResult(out, faces, prepared.index, prepared.time_s, trained, prepared.looked, timings, kept)
 
     def _hold_for_new_tracks(self, faces: Faces, number: int) -> None:
         """A track the tracker just started must be detected until it is confirmed,

@@ -100,12 +100,13 @@ def test_camera_recording_is_paced_by_the_wall_clock(tmp_path, monkeypatch):
 
     from app.recording import session as rec_module
     from c3ae.faces import Faces
+    from c3ae.results import FrameResult
 
     clock = {"t": 100.0}
     monkeypatch.setattr(rec_module.time, "perf_counter", lambda: clock["t"])
     recording = rec_module.Recording(tmp_path, 30.0, (64, 48), with_csv=False, realtime=True)
     for i in range(11):  # frames at t = 0.0, 0.1, ..., 1.0 s
-        recording.write(np.zeros((48, 64, 3), np.uint8), i, i / 10, Faces.empty(), True)
+        recording.write(FrameResult(np.zeros((48, 64, 3), np.uint8), Faces.empty(), i, i / 10))
         clock["t"] += 0.1
     recording.close()
     assert count_frames(recording.path) == 31  # 1.0 s at 30 FPS, plus the first frame
@@ -184,6 +185,7 @@ def test_a_recording_that_cannot_be_finalised_still_ends(tmp_path, monkeypatch):
     import c3ae.sink.writer
     from app.recording.recorder import Recorder
     from c3ae.faces import Faces
+    from c3ae.results import FrameResult
 
     real_open = c3ae.sink.writer.open_video
     monkeypatch.setattr(c3ae.sink.writer, "open_video", lambda *args: CloseFails(real_open(*args), 100))
@@ -191,7 +193,7 @@ def test_a_recording_that_cannot_be_finalised_still_ends(tmp_path, monkeypatch):
     path = recorder.start(str(tmp_path), 30.0, (64, 48), with_csv=True, realtime=False)
     assert recorder.start(str(tmp_path), 30.0, (64, 48), with_csv=True, realtime=False) is None  # one at a time
     for i in range(3):
-        assert recorder.write(np.zeros((48, 64, 3), np.uint8), i, i / 30, Faces.empty(), True) is None
+        assert recorder.write(FrameResult(np.zeros((48, 64, 3), np.uint8), Faces.empty(), i, i / 30)) is None
     assert recorder.frames == 3
     ended_path, frames, error = recorder.stop()  # no exception: the window must hear that it ended
     assert ended_path == path and "disk is full" in error

@@ -8,13 +8,13 @@ import torch
 from multishot import backdrop
 from synth import face_clip_frames, make_faces, real_faces
 
-from c3ae.cuts import signature
+from c3ae.cuts import ShotCutDetector
 from c3ae.detect.schedule import STEADY_FACTOR, DetectionSchedule, crowded, same_faces
 from c3ae.engine.runner import AgeEngine
 from c3ae.faces import Faces
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
-from c3ae.runtime import overlap
+from c3ae.run import frames as run_frames
 
 GREY = np.full((360, 640, 3), 90, np.uint8)
 LEFT, RIGHT, MIDDLE = (100, 140, 180, 220), (450, 140, 530, 220), (300, 140, 380, 220)
@@ -22,9 +22,9 @@ LEFT, RIGHT, MIDDLE = (100, 140, 180, 220), (450, 140, 530, 220), (300, 140, 380
 
 def run(schedule: DetectionSchedule, world: list[list[tuple]], frames: list[np.ndarray] | None = None) -> list[bool]:
     """Feed the schedule a world of per-frame face boxes; which frames it looked at."""
-    looked = []
+    looked, cuts = [], ShotCutDetector()
     for i, boxes in enumerate(world):
-        due = schedule.due(signature(GREY if frames is None else frames[i]))
+        due = schedule.due(cuts.judge(GREY if frames is None else frames[i]))
         looked.append(due)
         if due:
             schedule.seen(make_faces(boxes) if boxes else Faces.empty())
@@ -157,7 +157,7 @@ def test_overlapped_pipeline_looks_at_the_same_frames_as_the_sequential_one(ente
     sequential, _, _ = _track(entering_clip, 3, engine)
     pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu"), detect_every=3, engine=engine)
     try:
-        overlapped = [pipeline.finish(p, draw=False).faces for p in overlap.ahead(map(pipeline.prepare, entering_clip))]
+        overlapped = [r.faces for r in run_frames(entering_clip, pipeline, draw=False, overlapped=True)]
     finally:
         pipeline.close()
     for a, b in zip(sequential, overlapped, strict=True):

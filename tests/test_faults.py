@@ -25,7 +25,7 @@ from synth import count_frames, face_clip_frames, real_faces, write_clip
 
 from c3ae import pipeline as pipeline_module
 from c3ae.cli.annotate import main
-from c3ae.cli.one_file import EXIT_ERROR, EXIT_TRUNCATED
+from c3ae.cli.exits import EXIT_ERROR, EXIT_TRUNCATED
 from c3ae.engine import runner as engine_module
 from c3ae.engine.model import C3AE
 from c3ae.engine.weights import export

@@ -1,7 +1,7 @@
 """The chain reads in order: no module of `c3ae/` imports a later stage.
 
 Stages: the ground floor (shared vocabulary: faces, errors, options, age bins,
-cut signature, runtime helpers) 0, source 1, detect 2, crops 3, the age model 4,
+cut signature, the per-frame record, runtime helpers) 0, source 1, detect 2, crops 3, the age model 4,
 track 5, draw 6, the chain that strings them together (`pipeline`, `run`) 6.5,
 sink 7, cli 8; training sits on top. Every import counts, also the lazy ones
 inside functions.
@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "c3ae"
 GROUND = 0.0
 STAGES = {"source": 1, "detect": 2, "crops": 3, "engine": 4, "track": 5, "draw": 6, "pipeline": 6.5,
           "run": 6.5, "sink": 7, "cli": 8, "training": 9}
-GROUND_FLOOR = {"__init__", "errors", "faces", "options", "twopoint", "cuts", "runtime"}
+GROUND_FLOOR = {"__init__", "errors", "faces", "options", "results", "twopoint", "cuts", "runtime"}
 
 
 def stage(module: str) -> float:

@@ -108,9 +108,9 @@ def test_stepping_back_shows_the_same_tracks_and_ages_as_the_first_pass():
     frames, _, _ = multishot_clip(adult_faces(10))
     pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu"))
     try:
-        first = [pipeline.process(frames[i], draw=False, frame_index=i).faces for i in range(50)]
+        first = [pipeline.process(frames[i], draw=False, index=i, seekable=True).faces for i in range(50)]
         for i in [20, 21, 22, 12, 13, 45, 45, 41]:  # steps back, a jump back, a repeat, forward again
-            again = pipeline.process(frames[i], draw=False, frame_index=i).faces
+            again = pipeline.process(frames[i], draw=False, index=i, seekable=True).faces
             for name in ("track_ids", "missed", "ages_smoothed", "ages_low", "ages_high"):
                 np.testing.assert_array_equal(getattr(again, name), getattr(first[i], name), err_msg=f"{name} @ {i}")
     finally:

@@ -11,6 +11,7 @@ import pytest
 from synth import count_frames, make_faces
 
 from c3ae.errors import OutputExists, RecordingError
+from c3ae.results import FrameResult
 from c3ae.sink import writer as sink_module
 from c3ae.sink.writer import ResultsSink, check_output
 
@@ -23,7 +24,7 @@ def _frames(n, w=320, h=240):
 
 def _write(sink, frames, faces=None):
     for i, f in enumerate(frames):
-        sink.write(f, i, i / 25, faces if faces is not None else make_faces([]), True)
+        sink.write(FrameResult(f, faces if faces is not None else make_faces([]), i, i / 25))
 
 
 def test_writes_playable_h264(tmp_path):

@@ -14,6 +14,7 @@ from synth import count_frames
 import c3ae.source.video
 from c3ae.cli.annotate import main
 from c3ae.faces import Faces
+from c3ae.results import FrameResult
 from c3ae.sink.writer import ResultsSink
 from c3ae.source.video import VideoSource, is_stream, parse_source
 
@@ -22,7 +23,7 @@ def _fragmented_clip(path, n=60, size=(320, 240)) -> bytes:
     """A fragmented MP4 (what live MP4 streams send): playable from any fragment on."""
     with ResultsSink(path, 30.0, size) as sink:
         for i in range(n):
-            sink.write(np.full((size[1], size[0], 3), (i * 7) % 250, np.uint8), i, i / 30, Faces.empty(), True)
+            sink.write(FrameResult(np.full((size[1], size[0], 3), (i * 7) % 250, np.uint8), Faces.empty(), i, i / 30))
     return path.read_bytes()
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 from synth import face_clip_frames, real_faces
 
+from c3ae import run
 from c3ae.engine.runner import AgeEngine
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
@@ -79,8 +80,7 @@ def test_overlapped_pipeline_gives_the_sequential_results():
     for enabled in (False, True):
         pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu"), engine=engine)
         try:
-            results.append([pipeline.finish(p, draw=False)
-                            for p in overlap.ahead(map(pipeline.prepare, frames), enabled=enabled)])
+            results.append(list(run.frames(frames, pipeline, draw=False, overlapped=enabled)))
         finally:
             pipeline.close()
     sequential, overlapped = results

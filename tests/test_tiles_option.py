@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from c3ae.cli.annotate import build_parser
-from c3ae.cli.one_file import options_from
+from c3ae.cli.job import options_from
 from c3ae.detect.blazeface import FaceDetector
 from c3ae.detect.tiles import TiledDetector
 from c3ae.engine.runner import AgeEngine

@@ -3,7 +3,8 @@ import torch
 from synth import make_faces
 
 from c3ae.faces import Faces
-from c3ae.track.tracker import FaceTracker, StateHistory, iou_matrix
+from c3ae.pipeline import SeekHistory
+from c3ae.track.tracker import FaceTracker, iou_matrix
 from c3ae.twopoint import encode
 
 
@@ -187,18 +188,18 @@ def test_summaries_have_one_row_per_track_with_its_span():
 def test_restoring_a_snapshot_replays_the_same_results():
     rng = np.random.default_rng(2)
     frames = [_face(100 + 3 * t, age=float(a)) for t, a in enumerate(30 + rng.normal(0, 5, 40))]
-    tracker, history = FaceTracker(), StateHistory()
+    tracker, history = FaceTracker(), SeekHistory()
     first = []
     for i, f in enumerate(frames):
         first.append(tracker.update(f))
-        history.put(i, tracker.snapshot())
-    tracker.restore(history.get(19))
+        history.put(i, (tracker.snapshot(), None))
+    tracker.restore(history.get(19)[0])
     for i in range(20, 40):
         again = tracker.update(frames[i])
         np.testing.assert_array_equal(again.track_ids, first[i].track_ids)
         np.testing.assert_array_equal(again.ages_smoothed, first[i].ages_smoothed)
         np.testing.assert_array_equal(again.boxes, first[i].boxes)
-    small = StateHistory(budget=6)  # three frames of one track each
+    small = SeekHistory(budget=6)  # three frames of one track each
     for i in range(5):
         small.put(i, history.get(i))
     assert [small.get(i) is not None for i in range(5)] == [False, False, True, True, True]

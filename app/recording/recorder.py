@@ -7,11 +7,9 @@ recording ended and never shows one running that is not.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from app.recording.session import Recording
 from c3ae.errors import RecordingError
-from c3ae.faces import Faces
+from c3ae.results import FrameResult
 
 Ending = tuple[str, int, str]  # video path, frames saved, error ('' when none)
 
@@ -36,12 +34,12 @@ class Recorder:
             raise RecordingError(str(exc)) from exc
         return str(self._recording.path)
 
-    def write(self, frame: np.ndarray, index: int, time_s: float, faces: Faces, trained: bool) -> Ending | None:
+    def write(self, result: FrameResult) -> Ending | None:
         """Add a frame, if recording; a failed write ends the recording and returns how."""
         if self._recording is None:
             return None
         try:
-            self._recording.write(frame, index, time_s, faces, trained)
+            self._recording.write(result)
         except RecordingError as exc:
             return self.stop(str(exc))
         return None

@@ -13,10 +13,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
 from c3ae.errors import RecordingError
-from c3ae.faces import Faces
+from c3ae.results import FrameResult
 from c3ae.sink.writer import ResultsSink, describe_os_error
 
 
@@ -53,14 +51,14 @@ class Recording:
     def frames(self) -> int:
         return self._sink.frames
 
-    def write(self, frame: np.ndarray, frame_index: int, time_s: float, faces: Faces, trained: bool) -> None:
+    def write(self, result: FrameResult) -> None:
         copies = 1
         if self.realtime:
             now = time.perf_counter()
             self._started = self._started if self._started is not None else now
             due = int((now - self._started) * self.fps + 1e-6) + 1  # frames the clip should hold by now
             copies = min(due - self.frames, int(self.fps) + 1)  # a stall repeats at most ~1 s
-        self._sink.write(frame, frame_index, time_s, faces, trained, repeat=max(copies, 0))
+        self._sink.write(result, repeat=max(copies, 0))
 
     def close(self) -> None:
         """Finalise the files; a recording stopped before its first frame leaves none."""

@@ -8,23 +8,14 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollA
 
 from app.views.charts import BarChart, Sparkline
 from app.worker.messages import FrameReport
-from c3ae.crops.context import CROP_SCALES
-from c3ae.draw.overlay import track_colour
+from c3ae.crops import CROP_SCALES
+from c3ae.draw.overlay import age_text, track_colour
 
 
 def qcolour(track_id: int) -> QColor:
     """The overlay's colour of a track (BGR there), so rows match the boxes."""
     b, g, r = track_colour(track_id)
     return QColor(r, g, b)
-
-
-def age_text(age: float, band: tuple[float, float], uncertain: bool) -> str:
-    """'29 y (25-34)', as the overlay labels it: '?' after the age when the evidence
-    is poor, the range once the track has one."""
-    if not np.isfinite(age):
-        return "…"
-    mark = "?" if uncertain else ""
-    return f"{age:.0f} y{mark} ({band[0]:.0f}-{band[1]:.0f})" if np.isfinite(band).all() else f"{age:.0f} y{mark}"
 
 
 class FaceRow(QFrame):
@@ -70,7 +61,7 @@ class FaceRow(QFrame):
             self.age_label.setToolTip("The model is untrained: ages are hidden")
             self.bars.set_data(None, float("nan"), colour, "untrained model: no age")
         else:
-            self.age_label.setText(age_text(age, band, uncertain))
+            self.age_label.setText(age_text(age, band[0], band[1], uncertain))
             self.age_label.setToolTip(
                 f"Likely between {band[0]:.0f} and {band[1]:.0f} years: 8 in 10 people's true age lies in their band"
                 if np.isfinite(band).all() else "Too little clear evidence for a band" if uncertain else "")

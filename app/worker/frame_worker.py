@@ -17,6 +17,7 @@ Its other jobs live beside it: reading in `Capture`, the engine lifecycle in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -28,10 +29,13 @@ from app.worker.images import frame_report
 from app.worker.messages import SourceInfo
 from app.worker.pipeline_owner import STARTUP_ERRORS, PipelineOwner
 from app.worker.snapshot import save_people, save_snapshot
-from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
 from c3ae.errors import RecordingError, SourceError
 from c3ae.options import PipelineOptions
-from c3ae.pipeline import FrameResult
+from c3ae.results import FrameResult
+from c3ae.runtime.paths import DEFAULT_WEIGHTS
+
+if TYPE_CHECKING:
+    from c3ae.engine.runner import AgeEngine
 
 CAMERA_POLL_MS = 5
 
@@ -72,7 +76,7 @@ class FrameWorker(QObject):
         self._steps = 0
         self._last_frame: np.ndarray | None = None
         self._awaiting_ack = False
-        self._undisplayed: tuple[FrameResult, np.ndarray, int, float] | None = None
+        self._undisplayed: FrameResult | None = None
 
     # requests from the window ------------------------------------------------
     @Slot(object)
@@ -191,7 +195,7 @@ class FrameWorker(QObject):
         """The window painted the last frame: send the newest one, if any."""
         self._awaiting_ack = False
         if self._undisplayed is not None:
-            self._offer(*self._undisplayed)
+            self._offer(self._undisplayed)
 
     @Slot()
     def shutdown(self) -> None:
@@ -255,27 +259,24 @@ class FrameWorker(QObject):
         self._timer.start(self._clock.delay_ms(self._source.video.fps))
 
     def _process(self, frame: np.ndarray) -> None:
-        src, pipeline = self._source, self._owner.pipeline
-        index, time_s = src.index, src.time_s
+        src = self._source
         # a file's frame index lets the pipeline give a frame seen again the same tracks and ages
-        result = pipeline.process(frame, frame_index=None if src.is_camera else index)
+        result = self._owner.pipeline.process(frame, index=src.index, time_s=src.time_s, seekable=not src.is_camera)
         if self._playing:  # a frame stepped to while paused says nothing about the rate
             self._clock.frame_done()
         self._last_frame = result.frame
-        ending = self._recorder.write(result.frame, index, time_s, result.faces, pipeline.engine.trained)
+        ending = self._recorder.write(result)
         if ending is not None:
             self.recording_stopped.emit(*ending)
-        self._offer(result, frame, index, time_s)
+        self._offer(result)
 
-    def _offer(self, result: FrameResult, frame: np.ndarray, index: int, time_s: float) -> None:
+    def _offer(self, result: FrameResult) -> None:
         if self._awaiting_ack:
-            self._undisplayed = (result, frame, index, time_s)
+            self._undisplayed = result
             return
         self._undisplayed = None
         self._awaiting_ack = True
-        debug_frame = frame if self._owner.options.debug else None  # crops only for the debug view
-        self.frame_ready.emit(frame_report(result, debug_frame, index, time_s, self._owner.pipeline.engine.trained,
-                                           self._clock.fps, self._recorder.frames))
+        self.frame_ready.emit(frame_report(result, self._clock.fps, self._recorder.frames))
 
     # helpers ---------------------------------------------------------------------
     def _emit_engine(self) -> None:

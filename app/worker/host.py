@@ -19,12 +19,15 @@ lives in the GUI thread, so whatever listens to it runs there.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from app.worker.frame_worker import FrameWorker
-from c3ae.engine.runner import AgeEngine
 from c3ae.options import PipelineOptions
+
+if TYPE_CHECKING:
+    from c3ae.engine.runner import AgeEngine
 
 
 class WorkerHost(QObject):

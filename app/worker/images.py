@@ -10,9 +10,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from app.worker.messages import FrameReport
-from c3ae.crops.context import face_crops
-from c3ae.faces import Faces
-from c3ae.pipeline import FrameResult
+from c3ae.results import FrameResult
 
 
 def to_qimage(frame_bgr: np.ndarray) -> QImage:
@@ -22,23 +20,20 @@ def to_qimage(frame_bgr: np.ndarray) -> QImage:
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
-def crops_by_track(frame_bgr: np.ndarray, faces: Faces) -> dict[int, np.ndarray]:
+def crops_by_track(result: FrameResult) -> dict[int, np.ndarray]:
     """Track id -> the three crops the model saw, as (3, 64, 64, 3) RGB, for the faces
-    detected in this frame. Cut again from the unannotated frame by the model's own
-    crop function, so each matches its face by construction: the pipeline's crops
-    follow the detector's order, and the tracker drops weak detections it cannot match."""
-    detected = np.flatnonzero((faces.missed == 0) & (faces.track_ids >= 0))
-    if not len(detected):
+    detected in this frame: the record's own crops, when the pipeline kept them."""
+    if result.crops is None:
         return {}
-    crops = face_crops(frame_bgr, faces[detected]).numpy()
+    faces = result.faces
+    detected = np.flatnonzero(faces.missed == 0)
+    crops = result.crops.numpy()
     return {int(faces.track_ids[i]): np.ascontiguousarray(c.transpose(0, 2, 3, 1)[..., ::-1])
-            for i, c in zip(detected, crops)}
+            for i, c in zip(detected, crops, strict=True) if faces.track_ids[i] >= 0}
 
 
-def frame_report(result: FrameResult, frame_bgr: np.ndarray | None, index: int, time_s: float, trained: bool,
-                 fps: float, recorded_frames: int) -> FrameReport:
-    """Everything the window needs about one frame, owning its pixels; `frame_bgr`,
-    the unannotated frame, only when the debug view wants the model's crops."""
-    crops = crops_by_track(frame_bgr, result.faces) if frame_bgr is not None else {}
-    return FrameReport(to_qimage(result.frame), index, time_s, result.faces, result.timings, trained, fps,
-                       recorded_frames, crops)
+def frame_report(result: FrameResult, fps: float, recorded_frames: int) -> FrameReport:
+    """Everything the window needs about one frame, owning its pixels (the model's
+    crops only when the debug view asked the pipeline to keep them)."""
+    return FrameReport(to_qimage(result.frame), result.index, result.time_s, result.faces, result.timings,
+                       result.trained, fps, recorded_frames, crops_by_track(result))

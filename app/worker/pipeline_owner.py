@@ -2,21 +2,25 @@
 
 Qt-free, so the worker keeps only playback and back-pressure; the pipeline is
 built lazily (the first source loads the model, in the worker thread) and
-rebuilt only when the detector range really changes.
+rebuilt only when the detector range really changes. Torch, the detector and
+the pipeline are imported there too, not when the window starts: the window
+is on screen before they load.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from app.worker.messages import EngineInfo
-from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
 from c3ae.errors import FaceModelMissing, WeightsError
 from c3ae.options import PipelineOptions
-from c3ae.pipeline import FramePipeline
 from c3ae.runtime import threads
+from c3ae.runtime.paths import DEFAULT_WEIGHTS
+
+if TYPE_CHECKING:
+    from c3ae.engine.runner import AgeEngine
+    from c3ae.pipeline import FramePipeline
 
 STARTUP_ERRORS = (FaceModelMissing, WeightsError)  # what a missing or bad model raises
 
@@ -42,6 +46,8 @@ class PipelineOwner:
             self.pipeline.reset()
             return False
         threads.apply()  # before the first forward: a busy desktop core must not stall the model
+        from c3ae.pipeline import FramePipeline  # the first source loads torch and the detector, in this thread
+
         pipeline = FramePipeline(self.options, source=source, weights=self._weights, engine=self._engine)
         self.close()
         self.pipeline = pipeline
@@ -72,6 +78,8 @@ class PipelineOwner:
         return changed
 
     def engine_info(self) -> EngineInfo:
+        import torch  # loaded with the pipeline
+
         engine = self.pipeline.engine
         return EngineInfo(engine.trained, engine.status, engine.device.type, torch.cuda.is_available())
 

@@ -5,13 +5,16 @@ Qt-free, so the worker calls it in its own thread and tests call it directly.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from app.recording.session import timestamped_path
 from c3ae.sink.results_log import track_rows, write_tracks_csv
-from c3ae.track.tracker import TrackSummary
+
+if TYPE_CHECKING:
+    from c3ae.track.tracker import TrackSummary
 
 
 def save_snapshot(folder: str | Path, frame_bgr: np.ndarray) -> Path:

@@ -1,1 +1,1 @@
-"""The headless command: `main.py annotate` for one input (one_file) or many (batch)."""
+"""The headless command: `main.py annotate` for one input (one_input) or many (batch)."""

@@ -28,12 +28,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from c3ae.cli.batch import annotate_batch
-from c3ae.cli.one_file import EXIT_ERROR, EXPECTED_ERRORS, annotate_file, options_from, stop_requests
-from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
-from c3ae.errors import BatchError, OutputExists, UntrainedWeights
-from c3ae.options import DETECTORS, DEVICES, TILES, PipelineOptions, range_text
-from c3ae.source.video import DEFAULT_RECONNECT_S
+from c3ae.cli.exits import EXIT_ERROR, EXPECTED_ERRORS
+from c3ae.cli.job import AnnotateJob, job_from
+from c3ae.cli.stops import stop_requests
+from c3ae.errors import BatchError, OptionsError, OutputExists, UntrainedWeights
+from c3ae.options import DEFAULT_RECONNECT_S, DETECTORS, DEVICES, TILES, PipelineOptions, range_text
+from c3ae.runtime.paths import DEFAULT_WEIGHTS
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -81,11 +81,6 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 
 
-# the arguments that name outputs or shape the batch itself; every other one is
-# handed to each file's run as it is
-BATCH_ARGUMENTS = ("inputs", "output", "csv", "json", "tracks", "overwrite", "workers", "ray")
-
-
 @contextlib.contextmanager
 def _native_logs_silenced(verbose: bool) -> Iterator[None]:
     """TFLite, absl and FFmpeg log to file descriptor 2 behind Python's back. For
@@ -124,7 +119,7 @@ def _is_batch(args: argparse.Namespace) -> bool:
             or args.output.endswith(("/", os.sep)) or args.ray is not None)
 
 
-def _main_batch(args: argparse.Namespace) -> int:
+def _main_batch(args: argparse.Namespace, template: AnnotateJob) -> int:
     if args.csv or args.json or args.tracks:
         print("error: with several inputs each one gets OUTDIR/<stem>.mp4, .csv and .tracks.csv; "
               "leave out --csv, --json and --tracks", file=sys.stderr)
@@ -135,13 +130,14 @@ def _main_batch(args: argparse.Namespace) -> int:
     # from here a stop is a request (the batch then runs nothing), never a KeyboardInterrupt traceback
     with stop_requests() as stop:
         try:
-            options_from(args)
+            from c3ae.cli.batch import annotate_batch  # the heavy modules, once the options are known good
+            from c3ae.engine.runner import AgeEngine
+
             engine = AgeEngine(args.weights, device="cpu", warmup=False)  # refuse untrained weights before any work
             if not engine.trained and not args.allow_untrained:
                 raise UntrainedWeights(f"{engine.status}: its ages would be placeholders; pass --allow-untrained "
                                        f"to annotate with empty age columns")
-            settings = {k: v for k, v in vars(args).items() if k not in BATCH_ARGUMENTS}
-            code, rows = annotate_batch(args, settings, stop)
+            code, rows = annotate_batch(args, template, stop)
         except OutputExists as exc:
             print(f"error: {exc}; pass --overwrite to replace it", file=sys.stderr)
             return EXIT_ERROR
@@ -157,11 +153,17 @@ def _main_batch(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:  # checked before the model, the detector and the codecs load: a typo is refused at once
+        job = job_from(args, args.inputs[0], args.output)
+    except OptionsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     with _native_logs_silenced(args.verbose):
         if _is_batch(args):
-            return _main_batch(args)
-        args.input = args.inputs[0]
-        code, summary, message = annotate_file(args)
+            return _main_batch(args, job)
+        from c3ae.cli.one_input import annotate_file
+
+        code, summary, message = annotate_file(job)
         if summary:
             note = ""
             if summary["signal"] is not None:

@@ -22,13 +22,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tqdm import tqdm
 
-from c3ae.cli.one_file import EXIT_ERROR, EXIT_OK, EXIT_TRUNCATED, STOP_SIGNALS, StopRecorder, annotate_file
+from c3ae.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_TRUNCATED
+from c3ae.cli.job import AnnotateJob
+from c3ae.cli.one_input import annotate_file
 from c3ae.cli.pool import WorkerPool
+from c3ae.cli.stops import STOP_SIGNALS, StopRecorder
 from c3ae.errors import BatchError
 from c3ae.runtime import threads
 from c3ae.sink.writer import check_outputs
@@ -45,13 +48,18 @@ RAY_RETRIES = 3  # a file whose worker dies (node lost, out of memory) is run ag
 
 @dataclass(frozen=True)
 class Job:
-    """One input and where its results go; `settings` are annotate's arguments."""
+    """One input and where its results go; `template` holds the run's other choices."""
 
     input: str
     video: str
     csv: str
     tracks: str
-    settings: dict
+    template: AnnotateJob
+
+    def annotate_job(self) -> AnnotateJob:
+        """The one-input run of this file: its own outputs, no JSON, quiet, replacing outputs (checked first)."""
+        return replace(self.template, input=self.input, output=self.video, csv=self.csv, json=None,
+                       tracks=self.tracks, overwrite=True, progress=False)
 
 
 def sniff_video(path: Path) -> bool:
@@ -95,7 +103,7 @@ def collect_inputs(paths: Iterable[str]) -> tuple[list[Path], list[tuple[str, st
     return videos, skipped
 
 
-def plan_jobs(videos: list[Path], outdir: Path, settings: dict) -> list[Job]:
+def plan_jobs(videos: list[Path], outdir: Path, template: AnnotateJob) -> list[Job]:
     """Output names OUTDIR/<stem>.*; a stem taken by an earlier input gets -2, -3..."""
     jobs, taken = [], set()
     for video in videos:
@@ -105,7 +113,7 @@ def plan_jobs(videos: list[Path], outdir: Path, settings: dict) -> list[Job]:
             stem = f"{video.stem}-{n}"
         taken.add(stem)
         base = outdir / stem
-        jobs.append(Job(str(video), f"{base}.mp4", f"{base}.csv", f"{base}.tracks.csv", settings))
+        jobs.append(Job(str(video), f"{base}.mp4", f"{base}.csv", f"{base}.tracks.csv", template))
     return jobs
 
 
@@ -113,10 +121,8 @@ def run_job(job: Job) -> dict:
     """Annotate one file; a summary row whose status says how it went (never raises
     for a bad input, so the batch goes on)."""
     started = time.perf_counter()
-    args = argparse.Namespace(**job.settings, input=job.input, output=job.video, csv=job.csv, json=None,
-                              tracks=job.tracks, overwrite=True, progress=False)
     try:
-        code, summary, message = annotate_file(args)
+        code, summary, message = annotate_file(job.annotate_job())
     except Exception as exc:  # noqa: BLE001 - whatever one file does wrong (a decoder error), the batch goes on
         code, summary, message = EXIT_ERROR, {}, f"{type(exc).__name__}: {exc}"
     seconds = summary.get("seconds", time.perf_counter() - started)
@@ -281,7 +287,7 @@ def _output_folder(path: Path) -> None:
         raise BatchError(f"cannot create the output folder {path}: {exc.strerror or exc}") from exc
 
 
-def annotate_batch(args: argparse.Namespace, settings: dict, stop: list[int]) -> tuple[int, list[dict]]:
+def annotate_batch(args: argparse.Namespace, template: AnnotateJob, stop: list[int]) -> tuple[int, list[dict]]:
     """Annotate every video among `args.inputs` into `args.output` (a folder); the
     exit status (0 all done, 1 one was truncated or stopped, 2 one failed) and the
     summary rows. Raises BatchError when it cannot start."""
@@ -290,7 +296,7 @@ def annotate_batch(args: argparse.Namespace, settings: dict, stop: list[int]) ->
     if not videos:
         raise BatchError("no video among the inputs" + "".join(f"\n  skipped {p}: {why}" for p, why in skipped))
     _output_folder(outdir)
-    jobs = plan_jobs(videos, outdir, settings)
+    jobs = plan_jobs(videos, outdir, template)
     check_outputs([outdir / "summary.csv", *(p for j in jobs for p in (j.video, j.csv, j.tracks))],
                   inputs=videos, overwrite=args.overwrite)
     summary = SummaryFile(outdir / "summary.csv")

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from c3ae.cli.one_file import STOP_SIGNALS, StopRecorder
+from c3ae.cli.stops import STOP_SIGNALS, StopRecorder
 
 WATCH_S = 0.1  # how often a worker looks at its parent's pid and stop
 ORPHAN_GRACE_S = 3.0  # an orphaned worker's time to finalise its file before it exits anyway

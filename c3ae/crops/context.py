@@ -47,10 +47,9 @@ import cv2
 import numpy as np
 import torch
 
+from c3ae.crops import CROP_SCALES, CROP_SIZE
 from c3ae.faces import Faces
 
-CROP_SIZE = 64
-CROP_SCALES = (0.8, 1.2, 1.6)
 RIGHT_EYE, LEFT_EYE, NOSE, MOUTH = 0, 1, 2, 3
 FACE_SIZE_PER_EYE_MOUTH = 2.25
 CONTEXT = 1.2  # face sizes of real pixels a crop may show; reflected beyond

@@ -17,10 +17,10 @@ tracker runs, so it decides without waiting for the tracker's answer, which
 arrives frames later when detection runs ahead (`c3ae.runtime.overlap`). For
 what it cannot see (a shot cut, a track split on appearance) the pipeline
 calls `hold` when the tracker starts a track, and the schedule itself
-treats a frame whose cut signature (`c3ae.cuts`, computed once per
-frame and shared with the tracker) is far from the one before as new: the
-tracker may end every track there (a cut), even where the new shot has faces
-at the same places, and a look too many costs one detection.
+treats a frame whose cut verdict (`c3ae.cuts.Shot`, judged once per frame
+and shared with the tracker) puts it far from the lit frame before as new:
+the tracker may end every track there (a cut), even where the new shot has
+faces at the same places, and a look too many costs one detection.
 
 A new face waits at most `every` - 1 frames to be found, or
 `STEADY_FACTOR` x `every` - 1 while every face is steady: seen on `confirm`
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from c3ae.cuts import ShotCutDetector, Signature, distance
+from c3ae.cuts import Shot, ShotCutDetector
 from c3ae.faces import Faces
 
 CONFIRM = 3  # looked frames in a row a face needs: the tracker's confirm_hits
@@ -94,7 +94,6 @@ class DetectionSchedule:
         self._steady = False  # every one of `_faces` settled and slow (see the module's docstring)
         self._since = self.every - 1  # frames since the last look: the first frame is looked at
         self._must: set[int] = set()  # frame numbers to look at whatever happens
-        self._last: Signature | None = None  # the last lit frame's cut signature
 
     def hold(self, start: int | None = None, frames: int | None = None) -> None:
         """Look at `frames` frames (default `confirm`) from frame number `start`
@@ -104,25 +103,17 @@ class DetectionSchedule:
         start = self.frame + 1 if start is None else int(start)
         self._must.update(range(start, start + (self.confirm if frames is None else int(frames))))
 
-    def due(self, look: Signature) -> bool:
-        """Whether the next frame, with this cut signature, is to be detected; counts it either way."""
+    def due(self, shot: Shot) -> bool:
+        """Whether the next frame, with this cut verdict, is to be detected; counts it either way."""
         self.frame += 1
         self._since += 1
-        if self.every > 1 and self._cut(look):
+        if self.every > 1 and shot.distance > MAYBE_CUT:  # may start a shot, whatever the tracker decides
             self.hold(start=self.frame)
         if self.frame in self._must:
             self._must.discard(self.frame)
             return True
         unsettled = bool((self._streaks < self.confirm).any()) or self._crowded
         return unsettled or self._since >= (self.steady_every if self._steady else self.every)
-
-    def _cut(self, look: Signature) -> bool:
-        """Whether this frame may start a new shot: far from the last lit frame (dark
-        frames are skipped, so a fade through black is compared across)."""
-        if look.dark:
-            return False
-        previous, self._last = self._last, look
-        return previous is not None and distance(previous, look)[0] > MAYBE_CUT
 
     def seen(self, faces: Faces) -> None:
         """The faces found on the frame `due` just allowed."""

@@ -39,19 +39,25 @@ def track_colour(track_id: int) -> tuple[int, int, int]:
     return int(c[0]), int(c[1]), int(c[2])
 
 
+def age_text(age: float, low: float, high: float, uncertain: bool) -> str:
+    """'29 y (25-34)': a person's shown age, '?' after it when the evidence is poor,
+    and the band once there is one; '...' before the first age. The one spelling
+    of an age, on the video and in the app's side panel."""
+    if not np.isfinite(age):
+        return "..."
+    mark = "?" if uncertain else ""
+    band = f" ({low:.0f}-{high:.0f})" if np.isfinite(low) and np.isfinite(high) else ""
+    return f"{age:.0f} y{mark}{band}"
+
+
 def label_text(faces: Faces, i: int, trained: bool = True) -> str:
-    """What the label of face i says (also used by the app's side panel)."""
+    """What the label of face i says."""
     tid = f"#{faces.track_ids[i]} " if faces.track_ids[i] >= 0 else ""
     if not trained:
         return f"{tid}age: untrained model"
     if faces.track_ids[i] < 0:  # not tracked: the frame's own estimate
         return f"{faces.ages[i]:.0f} y" if np.isfinite(faces.ages[i]) else "face"
-    if not np.isfinite(faces.ages_smoothed[i]):
-        return f"{tid}..."
-    mark = "?" if faces.uncertain[i] else ""
-    low, high = faces.ages_low[i], faces.ages_high[i]
-    band = f" ({low:.0f}-{high:.0f})" if np.isfinite(low) and np.isfinite(high) else ""
-    return f"{tid}{faces.ages_smoothed[i]:.0f} y{mark}{band}"
+    return tid + age_text(faces.ages_smoothed[i], faces.ages_low[i], faces.ages_high[i], bool(faces.uncertain[i]))
 
 
 def short_text(faces: Faces, i: int, trained: bool = True) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from c3ae.crops.context import CROP_SIZE
+from c3ae.crops import CROP_SIZE
 from c3ae.twopoint import BINS
 
 

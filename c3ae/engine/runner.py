@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from c3ae.crops.context import CROP_SCALES, CROP_SIZE
+from c3ae.crops import CROP_SCALES, CROP_SIZE
 from c3ae.engine.model import C3AE
-from c3ae.engine.weights import DEFAULT_WEIGHTS, manifest_path, script, sha256_file
+from c3ae.engine.weights import manifest_path, script, sha256_file
 from c3ae.errors import WeightsError
 from c3ae.faces import N_BINS
+from c3ae.runtime.paths import DEFAULT_WEIGHTS
 
 # On CPU a forward of more than ~16 faces (x3 crops) no longer fits the cache:
 # measured 0.52 ms/face at 16 and 1.21 ms/face at 32 (oneDNN graph, 2 threads). Larger

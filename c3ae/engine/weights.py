@@ -14,10 +14,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from c3ae.runtime.paths import WEIGHTS_DIR
-
-DEFAULT_WEIGHTS = WEIGHTS_DIR / "c3ae.pt"
-
 
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -26,6 +26,7 @@ import sys
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -36,9 +37,11 @@ except ImportError:  # the OpenCV fallback below still writes video
     av = None
 
 from c3ae.errors import OutputExists, RecordingError
-from c3ae.faces import Faces
 from c3ae.runtime import threads
 from c3ae.sink.results_log import ResultsLog
+
+if TYPE_CHECKING:
+    from c3ae.results import FrameResult
 
 MIN_FREE_MB = 200.0
 SPACE_CHECK_EVERY = 30  # frames between free-space checks
@@ -231,10 +234,10 @@ class ResultsSink:
     def _paths(self) -> list[Path]:
         return [p for p in (self.path, self.csv_path, self.json_path) if p is not None]
 
-    def write(self, frame: np.ndarray, frame_index: int, time_s: float, faces: Faces, trained: bool,
-              repeat: int = 1) -> None:
-        """One annotated frame (`repeat` times in the video, e.g. to pace a camera)
-        and its faces' rows."""
+    def write(self, result: FrameResult, repeat: int = 1) -> None:
+        """One frame's record: its annotated picture (`repeat` times in the video, e.g.
+        to pace a camera) and its faces' rows."""
+        frame = result.frame
         if self._video is None:
             raise RecordingError("the recording is closed")
         if (frame.shape[1], frame.shape[0]) != self.size:
@@ -248,7 +251,7 @@ class ResultsSink:
                 if boundary:  # a fragment is in the file: its rows may follow
                     self.frames_saved = self.frames - 1
                     self._flush_rows(self._log)
-            self._log.add(frame_index, time_s, faces, trained)
+            self._log.add(result.index, result.time_s, result.faces, result.trained)
         except RecordingError as exc:
             self.close()
             raise RecordingError(f"{exc}. Recording stopped; {self.frames_saved} frames are saved "

@@ -30,13 +30,13 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from c3ae.errors import SourceError
+from c3ae.options import DEFAULT_RECONNECT_S
 from c3ae.source.http_file import download, probe
 
 DEFAULT_FPS = 30.0
 HEADER_SLACK = 1  # frames a header's count may be off by (it is estimated from the duration in some files)
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 HTTP_SCHEMES = ("http://", "https://")  # the addresses that may serve a file rather than a live stream
-DEFAULT_RECONNECT_S = 30.0  # how long a dropped stream may stay away before it counts as ended
 BACKOFF_S = (0.5, 8.0)  # first and longest wait between reopening attempts
 STREAM_TIMEOUT_MS = 5000  # a stream that sends nothing for this long has dropped
 V4L2_SYSFS = Path("/sys/class/video4linux")

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import torch
 
-from c3ae.crops.context import CROP_SCALES
+from c3ae.crops import CROP_SCALES
 from c3ae.faces import Faces
 
 UNCERTAIN_BELOW = 0.3  # track quality under this: the age is shown as uncertain

@@ -2,7 +2,8 @@
 
 Per frame (`FaceTracker.update`):
 
-1. Shot cuts (`c3ae.cuts`, from the frame's pixels) end every track, so no
+1. Shot cuts (`c3ae.cuts`: the pipeline's verdict, or the tracker's own detector
+   when it is given frames alone) end every track, so no
    detection is ever matched to a person from before the cut. The ended
    tracks are kept for one frame: if the "cut" was a camera flash, they
    continue and the flash frame's new tracks are dropped.
@@ -23,20 +24,19 @@ Per frame (`FaceTracker.update`):
    over the whole track, calibrated band, a shown age that follows it within
    half a year); `summaries()` gives one row per person, with the same age and band.
 
-For seeking in files, `snapshot()`/`restore()` copy the whole state (cut
-detector included), and `StateHistory` keeps one snapshot per frame index, so
-stepping back replays from exactly the state of the first pass.
+For seeking in files, `snapshot()`/`restore()` copy the whole state (its own cut
+detector included), so a player that steps back replays from exactly the state
+of the first pass (`c3ae.pipeline.SeekHistory`).
 """
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from c3ae.cuts import ShotCutDetector, Signature
+from c3ae.cuts import Shot, ShotCutDetector
 from c3ae.faces import Faces
 from c3ae.track.fusion import AgeFusion
 from c3ae.track.quality import appearance, face_quality, similarity
@@ -220,18 +220,20 @@ class FaceTracker:
 
     # -------------------------------------------------------------------------
     def update(self, faces: Faces, frame: np.ndarray | None = None, crops: torch.Tensor | None = None,
-               frame_index: int | None = None, look: Signature | None = None) -> Faces:
-        """Track one frame's detections. `frame` enables cut detection and the
-        border factor, `crops` (from `face_crops`) sharpness and appearance;
-        `look`, the frame's cut signature when it was computed ahead, saves doing it again."""
+               frame_index: int | None = None, shot: Shot | None = None) -> Faces:
+        """Track one frame's detections. `frame` gives the border factor, and cut
+        detection when no `shot` verdict comes with it (the pipeline judges every
+        frame once, `c3ae.cuts`); `crops` (from `face_crops`) sharpness and appearance."""
         self.frame_index = self.frame_index + 1 if frame_index is None else frame_index
-        seen = look if look is not None else frame
-        self.cut = bool(seen is not None and self.detect_cuts and self.cuts.update(seen))
+        if shot is None and frame is not None and self.detect_cuts:
+            shot = self.cuts.judge(frame)
+        self.cut = bool(shot is not None and self.detect_cuts and shot.cut)
+        flash = shot is not None and shot.flash
         held, self._held = self._held, None
         if self.cut:
             self._held = (self._tracks, len(self._finished))
             self._end(list(range(len(self._tracks))))
-        elif held is not None and self.cuts.flash:  # it was a flash: the old shot goes on
+        elif held is not None and flash:  # it was a flash: the old shot goes on
             self._tracks, finished = held
             del self._finished[finished:]
             for track in self._tracks:  # they missed the flash frame
@@ -364,37 +366,3 @@ class FaceTracker:
         return Faces(boxes=boxes, keypoints=np.stack([t.keypoints for t in tracks]) + centres[:, None],
                      scores=np.array([t.score for t in tracks]),
                      missed=np.array([t.missed for t in tracks], np.int32), **fused)
-
-
-@dataclass
-class StateHistory:
-    """Tracker snapshots by frame index; the oldest are dropped once they hold
-    more than `budget` track states (about 3 kB each: the default keeps ~120 MB,
-    e.g. 20 minutes at 25 fps of two faces, or 3 minutes of ten).
-
-    Lets a file player step or seek back and continue from exactly the state
-    the first pass had after the previous frame (see `FramePipeline.process`)."""
-
-    budget: int = 40_000
-    _states: OrderedDict = field(default_factory=OrderedDict)
-    _held: int = 0  # track states (plus one per frame) in _states
-
-    @staticmethod
-    def _size(state: TrackerState) -> int:
-        return len(state.tracks) + 1
-
-    def put(self, frame_index: int, state: TrackerState) -> None:
-        old = self._states.pop(frame_index, None)
-        if old is not None:
-            self._held -= self._size(old)
-        self._states[frame_index] = state
-        self._held += self._size(state)
-        while self._held > self.budget and len(self._states) > 1:
-            self._held -= self._size(self._states.popitem(last=False)[1])
-
-    def get(self, frame_index: int) -> TrackerState | None:
-        return self._states.get(frame_index)
-
-    def clear(self) -> None:
-        self._states.clear()
-        self._held = 0
