@@ -35,7 +35,7 @@ from c3ae.runtime.paths import DEFAULT_WEIGHTS
 from c3ae.source.video import parse_source
 
 if TYPE_CHECKING:
-    from c3ae.engine.runner import AgeEngine
+    from c3ae.model.runner import AgeEngine
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv);;All files (*)"
 SHUTDOWN_WAIT_MS = 60000  # the worker may be loading the model; a crash on exit would be worse

@@ -35,9 +35,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from c3ae.engine.calibration import AgeCalibration, Calibrated
-from c3ae.engine.model import C3AE
-from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
+from c3ae.model.calibration import AgeCalibration, Calibrated
+from c3ae.model.network import C3AE
+from c3ae.model.runner import DEFAULT_WEIGHTS, AgeEngine
 
 Predict = Callable[[torch.Tensor], np.ndarray]
 BATCHES = (1, 8, 32)

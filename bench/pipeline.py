@@ -7,9 +7,9 @@ Without VIDEO it builds a 640x360 clip with two real faces from
 ../shared/datasets/aaf-train in a temporary folder (never in the repo).
 Stages: decode, detect, crop, infer, track, draw, encode; medians per frame,
 timed one after the other, with the thread policy of `c3ae.runtime.threads`. Then
-`main.py annotate` itself runs on the clip in a fresh process (decode, detect,
-model and encode overlap there) and its FPS is printed, the median of
-`repeats` runs. `--busy` runs it again while a busy loop of our own (another
+the clip is annotated in a fresh process as `main.py annotate` does it (decode,
+detect, model and encode overlap there; the knobs below are `AnnotateJob`
+parameters) and its FPS is printed, the median of `repeats` runs. `--busy` runs it again while a busy loop of our own (another
 process) keeps one core busy, as any desktop program may, and prints the
 ratio busy/quiet. `--baseline` does the same with torch's and OpenCV's
 default threads and no overlap (the behaviour before the policy).
@@ -31,6 +31,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from c3ae.cli.job import AnnotateJob
+from c3ae.cli.one_input import annotate_file
 from c3ae.options import PipelineOptions, default_detector_for
 from c3ae.pipeline import FramePipeline
 from c3ae.runtime import threads
@@ -57,27 +59,32 @@ def two_face_clip(folder: Path, frames: int = 300) -> Path:
 
 ROOT = Path(__file__).resolve().parent.parent
 BUSY_LOOP = "while True: pass"
-# the old behaviour: the libraries' own thread counts and every stage on the main thread
-BASELINE = ("import sys, c3ae.runtime.threads as t; from dataclasses import replace; "
-            "t.apply = lambda plan=None: replace(t.plan_for(), torch_threads=0, overlap=False); "
-            "t.current = lambda: replace(t.plan_for(), encoder_threads=0); "
-            "import main; sys.exit(main.main(sys.argv[1:]))")
-# detection on every frame: annotate's pipeline built with detect_every=1
-EVERY_FRAME = ("import sys, c3ae.pipeline as p; init = p.FramePipeline.__init__; "
-               "p.FramePipeline.__init__ = lambda self, *a, **k: init(self, *a, **{**k, 'detect_every': 1}); "
-               "import main; sys.exit(main.main(sys.argv[1:]))")
 
 
 def annotate_fps(video: Path, out_dir: Path, detector: str, device: str, baseline: bool,
-                 code: str | None = None) -> float:
-    """FPS that a fresh `main.py annotate` process reports (its loop only, start-up excluded);
-    `code`: a `python -c` prefix that patches the program first (BASELINE, EVERY_FRAME)."""
-    cli = ["annotate", str(video), "-o", str(out_dir / "annotate.mp4"), "--csv", str(out_dir / "annotate.csv"),
-           "--detector", detector, "--device", device, "--allow-untrained", "--overwrite"]
-    code = BASELINE if baseline else code
-    prefix = ["-c", code] if code else [str(ROOT / "main.py")]
-    done = subprocess.run([sys.executable, *prefix, *cli], cwd=ROOT, capture_output=True, text=True, check=True)
+                 detect_every: int | None = None) -> float:
+    """FPS of one headless annotation (its loop only, start-up excluded) in a fresh
+    process: this file's `--child` mode, which runs `annotate_file` as `main.py
+    annotate` does, with the knobs given as parameters: `baseline` (the libraries'
+    own threads, no overlap: `threads.library_defaults`) and `detect_every`."""
+    cli = [sys.executable, str(Path(__file__).resolve()), str(video), "--child", str(out_dir / "annotate.mp4"),
+           "--detector", detector, "--device", device]
+    cli += ["--baseline"] if baseline else []
+    cli += ["--detect-every", str(detect_every)] if detect_every else []
+    done = subprocess.run(cli, cwd=ROOT, capture_output=True, text=True, check=True)
     return float(re.search(r"([0-9.]+) FPS", done.stdout).group(1))
+
+
+def child(args: argparse.Namespace) -> None:
+    """One annotation run with the given knobs; prints its FPS."""
+    job = AnnotateJob(args.video, args.child_output, PipelineOptions(detector=args.detector, device=args.device),
+                      csv=str(Path(args.child_output).with_suffix(".csv")), overwrite=True, allow_untrained=True,
+                      progress=False, threads=threads.library_defaults() if args.baseline else None,
+                      **({"detect_every": args.detect_every} if args.detect_every else {}))
+    code, summary, message = annotate_file(job)
+    if code != 0:
+        raise SystemExit(f"annotate failed ({code}): {message}")
+    print(f"{summary['fps']:.1f} FPS")
 
 
 def quiet_and_busy(video: Path, out_dir: Path, detector: str, device: str, baseline: bool, busy: bool,
@@ -115,7 +122,7 @@ def every_frame_ab(video: Path, out_dir: Path, detector: str, device: str, repea
     for _ in range(repeats):
         runs["shipped"].append(cpu_seconds(lambda: annotate_fps(video, out_dir, detector, device, False)))
         runs["every"].append(cpu_seconds(lambda: annotate_fps(video, out_dir, detector, device, False,
-                                                              EVERY_FRAME)))
+                                                              detect_every=1)))
     (a, a_cpu), (b, b_cpu) = ((statistics.median(f for f, _ in r), statistics.median(c for _, c in r))
                               for r in runs.values())
     print(f"  main.py annotate, detection schedule {a:.1f} FPS, detection on every frame {b:.1f} FPS, "
@@ -136,12 +143,11 @@ def run(video: Path, detector: str, device: str, out_dir: Path) -> None:
         if frame is None:
             break
         per_stage["decode"].append((time.perf_counter() - t) * 1e3)
-        result = pipeline.process(frame)
+        result = pipeline.process(frame, index=len(per_stage["encode"]), time_s=len(per_stage["encode"]) / source.fps)
         for stage, ms in result.timings.items():
             per_stage[stage].append(ms)
-        index = len(per_stage["encode"])
         t = time.perf_counter()
-        recorder.write(result.frame, index, index / source.fps, result.faces, pipeline.engine.trained)
+        recorder.write(result)
         per_stage["encode"].append((time.perf_counter() - t) * 1e3)
         faces += int((result.faces.missed == 0).sum())
     elapsed = time.perf_counter() - start
@@ -166,7 +172,12 @@ def main() -> None:
     parser.add_argument("--every-frame", action="store_true",
                         help="also measure annotate with detection on every frame (A/B, interleaved)")
     parser.add_argument("--repeats", type=int, default=3, help="annotate runs per figure (median)")
+    parser.add_argument("--child", metavar="OUTPUT", dest="child_output", help=argparse.SUPPRESS)
+    parser.add_argument("--detect-every", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_output:
+        child(args)
+        return
     plan = threads.apply()
     print(f"{plan.cores} cores: torch {plan.torch_threads}, OpenCV {plan.opencv_threads}, "
           f"x264 {plan.encoder_threads} threads, overlap {plan.overlap}")

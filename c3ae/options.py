@@ -3,7 +3,7 @@
 The app builds them from its settings panel, `annotate` from its arguments;
 both get the same defaults, the same documented ranges and the same error
 messages. The detector's "auto" is resolved here; the device's with the model, which
-imports torch (`c3ae.engine.runner.resolve_device`).
+imports torch (`c3ae.model.runner.resolve_device`).
 """
 from __future__ import annotations
 

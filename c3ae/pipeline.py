@@ -35,8 +35,8 @@ from c3ae.detect.schedule import DetectionSchedule
 from c3ae.detect.tiles import TiledDetector
 from c3ae.draw import overlay
 from c3ae.draw.privacy import blur_faces
-from c3ae.engine.runner import AgeEngine
 from c3ae.faces import Faces
+from c3ae.model.runner import AgeEngine
 from c3ae.options import TILES_MIN_SIDE, PipelineOptions
 from c3ae.results import FrameResult
 from c3ae.runtime import threads

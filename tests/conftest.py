@@ -39,7 +39,7 @@ def shared_engine():
     """One age model for all window tests: loading (and warming up) one per test
     would dominate the suite. Untrained placeholder or weights/c3ae.pt, whichever
     is present: the tests pass either way."""
-    from c3ae.engine.runner import AgeEngine
+    from c3ae.model.runner import AgeEngine
 
     return AgeEngine(warmup=False)
 

@@ -1,14 +1,14 @@
-"""Age calibration against the pull toward the middle (c3ae.engine.calibration, c3ae.training.calibrate)."""
+"""Age calibration against the pull toward the middle (c3ae.model.calibration, c3ae.training.calibrate)."""
 import json
 
 import numpy as np
 import pytest
 import torch
 
-from c3ae.engine.calibration import AgeCalibration, Calibrated
-from c3ae.engine.model import C3AE
-from c3ae.engine.runner import AgeEngine
-from c3ae.engine.weights import export
+from c3ae.model.calibration import AgeCalibration, Calibrated
+from c3ae.model.network import C3AE
+from c3ae.model.runner import AgeEngine
+from c3ae.model.weights import export
 from c3ae.training.calibrate import bias_per_decade, cross_fitted, fit
 from c3ae.twopoint import BINS, decode
 

@@ -10,8 +10,8 @@ from synth import face_clip_frames, make_faces, real_faces
 
 from c3ae.cuts import ShotCutDetector
 from c3ae.detect.schedule import STEADY_FACTOR, DetectionSchedule, crowded, same_faces
-from c3ae.engine.runner import AgeEngine
 from c3ae.faces import Faces
+from c3ae.model.runner import AgeEngine
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
 from c3ae.run import frames as run_frames

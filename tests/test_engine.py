@@ -4,10 +4,10 @@ import torch
 from synth import coordinate_frame, make_faces
 
 from c3ae.crops.context import face_crops
-from c3ae.engine.model import C3AE
-from c3ae.engine.runner import AgeEngine
-from c3ae.engine.weights import export, manifest_path
 from c3ae.errors import WeightsError
+from c3ae.model.network import C3AE
+from c3ae.model.runner import AgeEngine
+from c3ae.model.weights import export, manifest_path
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from c3ae.engine.model import C3AE
-from c3ae.engine.weights import export
+from c3ae.model.network import C3AE
+from c3ae.model.weights import export
 from c3ae.training import evaluate
 
 DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"

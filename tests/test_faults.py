@@ -26,10 +26,10 @@ from synth import count_frames, face_clip_frames, real_faces, write_clip
 from c3ae import pipeline as pipeline_module
 from c3ae.cli.annotate import main
 from c3ae.cli.exits import EXIT_ERROR, EXIT_TRUNCATED
-from c3ae.engine import runner as engine_module
-from c3ae.engine.model import C3AE
-from c3ae.engine.weights import export
 from c3ae.errors import OptionsError
+from c3ae.model import runner as engine_module
+from c3ae.model.network import C3AE
+from c3ae.model.weights import export
 from c3ae.options import RANGES, PipelineOptions
 from c3ae.sink import results_log as results_log_module
 from c3ae.sink import writer as sink_module

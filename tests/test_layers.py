@@ -13,7 +13,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "c3ae"
 GROUND = 0.0
-STAGES = {"source": 1, "detect": 2, "crops": 3, "engine": 4, "track": 5, "draw": 6, "pipeline": 6.5,
+STAGES = {"source": 1, "detect": 2, "crops": 3, "model": 4, "track": 5, "draw": 6, "pipeline": 6.5,
           "run": 6.5, "sink": 7, "cli": 8, "training": 9}
 GROUND_FLOOR = {"__init__", "errors", "faces", "options", "results", "twopoint", "cuts", "runtime"}
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from c3ae import twopoint
-from c3ae.engine.model import C3AE
+from c3ae.model.network import C3AE
 from c3ae.training.losses import cascade_loss, consistency, interval_l1, kl_two_point, span_targets, two_point
 
 

@@ -3,7 +3,7 @@ import io
 import pytest
 import torch
 
-from c3ae.engine.model import C3AE, count_parameters
+from c3ae.model.network import C3AE, count_parameters
 from c3ae.twopoint import BINS
 
 

@@ -5,7 +5,8 @@ from synth import make_faces, real_faces
 
 from c3ae.crops.context import face_crops
 from c3ae.track.fusion import frame_weight
-from c3ae.track.quality import appearance, border_factor, face_quality, pose_factor, sharpness, similarity
+from c3ae.track.identity import appearance, similarity
+from c3ae.track.quality import border_factor, face_quality, pose_factor, sharpness
 
 
 def test_frontal_faces_count_fully_and_turned_ones_little():

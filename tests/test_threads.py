@@ -8,7 +8,7 @@ import torch
 from synth import face_clip_frames, real_faces
 
 from c3ae import run
-from c3ae.engine.runner import AgeEngine
+from c3ae.model.runner import AgeEngine
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
 from c3ae.runtime import overlap, threads

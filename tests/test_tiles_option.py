@@ -6,8 +6,8 @@ from c3ae.cli.annotate import build_parser
 from c3ae.cli.job import options_from
 from c3ae.detect.blazeface import FaceDetector
 from c3ae.detect.tiles import TiledDetector
-from c3ae.engine.runner import AgeEngine
 from c3ae.errors import OptionsError
+from c3ae.model.runner import AgeEngine
 from c3ae.options import TILES, TILES_MIN_SIDE, PipelineOptions
 from c3ae.pipeline import FramePipeline
 

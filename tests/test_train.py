@@ -9,7 +9,7 @@ import pytest
 import torch
 from synth import make_faces
 
-from c3ae.engine.runner import AgeEngine
+from c3ae.model.runner import AgeEngine
 from c3ae.training import data, train
 from c3ae.training.augment import AugmentConfig, augmented_crops, photometric
 from c3ae.training.export import export_checkpoint
@@ -135,8 +135,8 @@ def test_group_labels_train_with_robust_augmentation_from_shipped_like_weights(t
     kps = make_faces([tuple(box)]).keypoints[0]
     save_cache({r.hash: {"n_faces": 1, "pad": 0.0, "box": box, "keypoints": kps, "score": 0.9, "shape": (64, 64)}
                 for r in records}, t / "det2.npz")
-    from c3ae.engine.model import C3AE
-    from c3ae.engine.weights import export
+    from c3ae.model.network import C3AE
+    from c3ae.model.weights import export
 
     export(C3AE(channels=8, use_se=False), t / "init.pt", trained=False, config={})
     summary = train.main(["--utkface", str(t / "utk"), "--aaf", "", "--fairface", str(ff), "--split",

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
-from c3ae.engine.weights import manifest_path, sha256_file
 from c3ae.errors import WeightsError
+from c3ae.model.runner import DEFAULT_WEIGHTS, AgeEngine
+from c3ae.model.weights import manifest_path, sha256_file
 
 SHIPPED = DEFAULT_WEIGHTS
 

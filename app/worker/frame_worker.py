@@ -35,7 +35,7 @@ from c3ae.results import FrameResult
 from c3ae.runtime.paths import DEFAULT_WEIGHTS
 
 if TYPE_CHECKING:
-    from c3ae.engine.runner import AgeEngine
+    from c3ae.model.runner import AgeEngine
 
 CAMERA_POLL_MS = 5
 

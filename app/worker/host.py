@@ -27,7 +27,7 @@ from app.worker.frame_worker import FrameWorker
 from c3ae.options import PipelineOptions
 
 if TYPE_CHECKING:
-    from c3ae.engine.runner import AgeEngine
+    from c3ae.model.runner import AgeEngine
 
 
 class WorkerHost(QObject):

@@ -19,7 +19,7 @@ from c3ae.runtime import threads
 from c3ae.runtime.paths import DEFAULT_WEIGHTS
 
 if TYPE_CHECKING:
-    from c3ae.engine.runner import AgeEngine
+    from c3ae.model.runner import AgeEngine
     from c3ae.pipeline import FramePipeline
 
 STARTUP_ERRORS = (FaceModelMissing, WeightsError)  # what a missing or bad model raises

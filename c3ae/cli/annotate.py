@@ -131,7 +131,7 @@ def _main_batch(args: argparse.Namespace, template: AnnotateJob) -> int:
     with stop_requests() as stop:
         try:
             from c3ae.cli.batch import annotate_batch  # the heavy modules, once the options are known good
-            from c3ae.engine.runner import AgeEngine
+            from c3ae.model.runner import AgeEngine
 
             engine = AgeEngine(args.weights, device="cpu", warmup=False)  # refuse untrained weights before any work
             if not engine.trained and not args.allow_untrained:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from c3ae.errors import OptionsError
 from c3ae.options import ANNOTATE_DETECT_EVERY, DEFAULT_RECONNECT_S, PipelineOptions
 from c3ae.runtime.paths import DEFAULT_WEIGHTS
+from c3ae.runtime.threads import ThreadPlan
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class AnnotateJob:
     allow_untrained: bool = False  # run without trained weights, leaving the age columns empty
     progress: bool = True  # the progress bar and notes on stderr
     detect_every: int = ANNOTATE_DETECT_EVERY  # detect at least every this many frames (`c3ae.detect.schedule`)
-    overlapped: bool | None = None  # run decoding and detection ahead (None: the thread policy decides)
+    threads: ThreadPlan | None = None  # thread counts and overlap (None: the process's policy, `c3ae.runtime.threads`)
 
     def __post_init__(self) -> None:
         if self.duration is not None and not self.duration > 0:

@@ -17,8 +17,8 @@ from tqdm import tqdm
 from c3ae.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_TRUNCATED, EXPECTED_ERRORS
 from c3ae.cli.job import AnnotateJob
 from c3ae.cli.stops import stop_requests
-from c3ae.engine.runner import AgeEngine
 from c3ae.errors import OutputExists, SourceError, UntrainedWeights
+from c3ae.model.runner import AgeEngine
 from c3ae.pipeline import FramePipeline
 from c3ae.run import frames as run_frames
 from c3ae.runtime import threads
@@ -50,7 +50,7 @@ def annotate_video(job: AnnotateJob) -> dict:
         check_outputs(outputs, inputs=[] if source.is_live else [job.input], overwrite=job.overwrite)
         options = job.options.resolved(job.input)
         # one intra-op thread per stage on few cores (c3ae.runtime.threads); a batch worker's plan for its share stays
-        threads.apply(threads.current())
+        plan = threads.apply(job.threads or threads.current())
         engine = AgeEngine(job.weights, device=options.device, warmup=False)  # verifies the weights in ~0.1 s
         trained = engine.trained
         if not trained and not job.allow_untrained:
@@ -69,7 +69,7 @@ def annotate_video(job: AnnotateJob) -> dict:
         try:
             with tqdm(total=limit or source.frame_count or None, unit="frame", desc="annotate", file=sys.stderr,
                       disable=not job.progress) as bar:
-                for result in run_frames(source, pipeline, limit=limit, overlapped=job.overlapped,
+                for result in run_frames(source, pipeline, limit=limit, overlapped=plan.overlap,
                                          stop=lambda: bool(stop)):
                     writer.write(result)
                     faces_total += result.detected

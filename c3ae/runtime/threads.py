@@ -25,11 +25,12 @@ cores to spare:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 RESERVED_CORES = 4  # decode+encode, detect, model, and one for whatever else the desktop runs
 MAX_INTRA_THREADS = 4  # a 0.25 MB model and 64 px crops gain nothing beyond this
 MAX_TILE_WORKERS = 4  # 28 tiles of a 2560x1440 frame: more workers wait on the last tile
+LIBRARY_DEFAULT = -1  # a thread count left to the library itself
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,9 @@ class ThreadPlan:
     """Thread counts for one process; `apply` puts them in force."""
 
     cores: int
-    torch_threads: int  # intra-op threads of the C3AE forward
-    opencv_threads: int  # OpenCV's parallel_for (colour conversion, resizing, drawing)
-    encoder_threads: int  # libx264's threads for the output video
+    torch_threads: int  # intra-op threads of the C3AE forward (LIBRARY_DEFAULT: torch's own choice)
+    opencv_threads: int  # OpenCV's parallel_for: colour conversion, resizing, drawing (LIBRARY_DEFAULT too)
+    encoder_threads: int  # libx264's threads for the output video (0: x264's own choice)
     overlap: bool  # detect frame n+1 on a helper thread while the model reads frame n
     tile_workers: int = 1  # detectors taking a big frame's tiles at once
 
@@ -64,6 +65,13 @@ def plan_for(cores: int | None = None) -> ThreadPlan:
 _applied: ThreadPlan | None = None
 
 
+def library_defaults() -> ThreadPlan:
+    """The libraries' own thread counts and every stage on one thread: what runs
+    without a policy (the benches' baseline)."""
+    return replace(plan_for(), torch_threads=LIBRARY_DEFAULT, opencv_threads=LIBRARY_DEFAULT, encoder_threads=0,
+                   overlap=False)
+
+
 def apply(plan: ThreadPlan | None = None) -> ThreadPlan:
     """Set torch's and OpenCV's thread counts for the whole process (idempotent);
     returns the plan in force. Call it before the first model forward."""
@@ -74,12 +82,14 @@ def apply(plan: ThreadPlan | None = None) -> ThreadPlan:
     import cv2
     import torch
 
-    torch.set_num_threads(plan.torch_threads)
+    if plan.torch_threads != LIBRARY_DEFAULT:
+        torch.set_num_threads(plan.torch_threads)
     try:  # allowed only before torch's first inter-op work; we use none, one thread is enough
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
-    cv2.setNumThreads(plan.opencv_threads)
+    if plan.opencv_threads != LIBRARY_DEFAULT:
+        cv2.setNumThreads(plan.opencv_threads)
     _applied = plan
     return plan
 

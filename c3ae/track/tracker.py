@@ -39,7 +39,8 @@ import torch
 from c3ae.cuts import Shot, ShotCutDetector
 from c3ae.faces import Faces
 from c3ae.track.fusion import AgeFusion
-from c3ae.track.quality import appearance, face_quality, similarity
+from c3ae.track.identity import appearance, similarity
+from c3ae.track.quality import face_quality
 
 _STD_POS, _STD_VEL = 1 / 20, 1 / 160  # ByteTrack's Kalman noise, per box size
 

@@ -1,4 +1,4 @@
-"""Fit the age calibration (`c3ae.engine.calibration`) on the validation split.
+"""Fit the age calibration (`c3ae.model.calibration`) on the validation split.
 
     python -m c3ae.training.calibrate runs/main/best.pt --out runs/main/calibration.json [--flip-average]
 
@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from c3ae.engine.calibration import AgeCalibration
-from c3ae.engine.model import C3AE
+from c3ae.model.calibration import AgeCalibration
+from c3ae.model.network import C3AE
 from c3ae.training.data import (
     DEFAULT_AAF,
     DEFAULT_FAIRFACE,

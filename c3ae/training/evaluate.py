@@ -14,7 +14,7 @@ their group, overall and per group, plus the bias to the nearest group edge.
 
 Every image goes through the live app's pipeline: BlazeFace (short range,
 IMAGE mode; retried with a 25% border when it finds nothing, see
-`c3ae.training.preprocess.detect_still`) -> `c3ae.crops.context.face_crops` -> `c3ae.engine.runner.AgeEngine`.
+`c3ae.training.preprocess.detect_still`) -> `c3ae.crops.context.face_crops` -> `c3ae.model.runner.AgeEngine`.
 Images with no face are counted, listed in the JSON and left out of the MAE;
 with several faces the largest is scored.
 
@@ -129,7 +129,7 @@ def evaluate(records: list[Record], weights: Path | None, device: str | None = N
 
     from c3ae.crops.context import face_crops
     from c3ae.detect.blazeface import FaceDetector
-    from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
+    from c3ae.model.runner import DEFAULT_WEIGHTS, AgeEngine
     from c3ae.training.preprocess import detect_still
 
     engine = AgeEngine(weights if weights is not None else DEFAULT_WEIGHTS, device=device)

@@ -1,5 +1,5 @@
 """Export a training checkpoint as TorchScript weights with a verified manifest
-(the format is `c3ae.engine.weights`).
+(the format is `c3ae.model.weights`).
 
     python -m c3ae.training.export runs/main/best.pt weights/c3ae.pt [--flip-average]
 """
@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from c3ae.engine.calibration import AgeCalibration, Calibrated
-from c3ae.engine.model import C3AE
-from c3ae.engine.weights import export
+from c3ae.model.calibration import AgeCalibration, Calibrated
+from c3ae.model.network import C3AE
+from c3ae.model.weights import export
 
 
 def export_checkpoint(checkpoint: Path, path: Path, flip_average: bool = False,

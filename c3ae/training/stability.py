@@ -50,7 +50,7 @@ def load_model(path: Path) -> Callable[[torch.Tensor], tuple[torch.Tensor, torch
     try:
         model = torch.jit.load(str(path), map_location="cpu")
     except RuntimeError:
-        from c3ae.engine.model import C3AE
+        from c3ae.model.network import C3AE
 
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
         model = C3AE(**ckpt["config"])

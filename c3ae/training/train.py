@@ -36,9 +36,9 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, WeightedRandomSampler
 
 from c3ae.crops.context import face_crops
-from c3ae.engine.model import C3AE, count_parameters
-from c3ae.engine.runner import torch_device
 from c3ae.faces import Faces
+from c3ae.model.network import C3AE, count_parameters
+from c3ae.model.runner import torch_device
 from c3ae.options import DEVICES
 from c3ae.training.augment import ROBUST, AugmentConfig, augmented_crops
 from c3ae.training.data import (
@@ -432,7 +432,7 @@ def keep_checkpoints(out: Path, keep: Path, improved: bool) -> None:
 
 def load_init(path: Path) -> dict:
     """A state dict from TorchScript weights (e.g. the shipped `weights/c3ae.pt`) or a checkpoint.
-    Weights with a built-in calibration (`c3ae.engine.calibration.Calibrated`) give
+    Weights with a built-in calibration (`c3ae.model.calibration.Calibrated`) give
     their inner model: training learns the uncalibrated ages, calibration comes after."""
     try:
         module = torch.jit.load(str(path), map_location="cpu")

@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from c3ae.crops import CROP_SCALES, CROP_SIZE
-from c3ae.engine.model import C3AE
-from c3ae.engine.weights import manifest_path, script, sha256_file
 from c3ae.errors import WeightsError
 from c3ae.faces import N_BINS
+from c3ae.model.network import C3AE
+from c3ae.model.weights import manifest_path, script, sha256_file
 from c3ae.runtime.paths import DEFAULT_WEIGHTS
 
 # On CPU a forward of more than ~16 faces (x3 crops) no longer fits the cache:
