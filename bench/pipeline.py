@@ -9,8 +9,8 @@ Stages: decode, detect, crop, infer, track, draw, encode; medians per frame,
 timed one after the other, with the thread policy of `c3ae.runtime.threads`. Then
 the clip is annotated in a fresh process as `main.py annotate` does it (decode,
 detect, model and encode overlap there; the knobs below are `AnnotateJob`
-parameters) and its FPS is printed, the median of `repeats` runs. `--busy` runs it again while a busy loop of our own (another
-process) keeps one core busy, as any desktop program may, and prints the
+parameters) and its FPS is printed, the median of `repeats` runs. `--busy`
+runs it again while a busy loop of our own (another process) keeps one core busy, as any desktop program may, and prints the
 ratio busy/quiet. `--baseline` does the same with torch's and OpenCV's
 default threads and no overlap (the behaviour before the policy).
 `--every-frame` also runs annotate with detection on every frame (no
