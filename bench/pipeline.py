@@ -10,8 +10,8 @@ timed one after the other, with the thread policy of `c3ae.runtime.threads`. The
 the clip is annotated in a fresh process as `main.py annotate` does it (decode,
 detect, model and encode overlap there; the knobs below are `AnnotateJob`
 parameters) and its FPS is printed, the median of `repeats` runs. `--busy`
-runs it again while a busy loop of our own (another process) keeps one core busy, as any desktop program may, and prints the
-ratio busy/quiet. `--baseline` does the same with torch's and OpenCV's
+runs it again while a busy loop of our own (another process) keeps one core
+busy, as any desktop program may, and prints the ratio busy/quiet. `--baseline` does the same with torch's and OpenCV's
 default threads and no overlap (the behaviour before the policy).
 `--every-frame` also runs annotate with detection on every frame (no
 detection schedule, `c3ae.detect.schedule`), its runs interleaved with the
