@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from c3ae.training.clips import AAF
+from c3ae.training.clips import AAF, backdrop, hand, paste
 
 
 def adult_faces(n: int) -> list[np.ndarray]:
@@ -16,50 +16,6 @@ def adult_faces(n: int) -> list[np.ndarray]:
     if len(files) < n:
         pytest.skip(f"needs real face images from {AAF} (absent on this machine)")
     return [cv2.imread(str(files[i * len(files) // n])) for i in range(n)]
-
-
-def backdrop(seed: int, size: tuple[int, int] = (640, 360)) -> np.ndarray:
-    """A scene: a smooth random colour field with a few shapes; each seed its own palette."""
-    w, h = size
-    rng = np.random.default_rng(seed)
-    base = rng.integers(0, 256, 3)
-    coarse = np.clip(base + rng.normal(0, 40, (4, 6, 3)), 0, 255).astype(np.uint8)
-    frame = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
-    for _ in range(8):
-        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
-        colour = tuple(int(c) for c in np.clip(base + rng.normal(0, 70, 3), 0, 255))
-        cv2.rectangle(frame, (x, y), (x + int(rng.integers(20, w // 4)), y + int(rng.integers(20, h // 3))),
-                      colour, -1)
-    return frame
-
-
-def paste(frame: np.ndarray, portrait: np.ndarray, cx: float, cy: float, height: int) -> np.ndarray:
-    """The portrait's head (an oval, feathered) centred at (cx, cy), `height` px tall; clipped at the border."""
-    scale = height / portrait.shape[0]
-    img = cv2.resize(portrait, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    ih, iw = img.shape[:2]
-    mask = np.zeros((ih, iw), np.float32)
-    cv2.ellipse(mask, (iw // 2, ih // 2), (int(iw * 0.42), int(ih * 0.47)), 0, 0, 360, 1.0, -1)
-    mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, iw / 40))[..., None]
-    x0, y0 = int(round(cx - iw / 2)), int(round(cy - ih / 2))
-    fx0, fy0 = max(x0, 0), max(y0, 0)
-    fx1, fy1 = min(x0 + iw, frame.shape[1]), min(y0 + ih, frame.shape[0])
-    if fx1 <= fx0 or fy1 <= fy0:
-        return frame
-    src, m = img[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0], mask[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0]
-    roi = frame[fy0:fy1, fx0:fx1]
-    roi[:] = (roi * (1 - m) + src * m).astype(np.uint8)
-    return frame
-
-
-def hand(frame: np.ndarray, cx: float, cy: float, size: int) -> np.ndarray:
-    """A flat skin-coloured hand (palm and fingers), about `size` px wide."""
-    colour = (120, 160, 215)
-    cv2.ellipse(frame, (int(cx), int(cy)), (size // 2, int(size * 0.6)), 0, 0, 360, colour, -1)
-    for k in range(4):
-        x = int(cx - size * 0.36 + k * size * 0.24)
-        cv2.line(frame, (x, int(cy - size * 0.5)), (x, int(cy - size * 1.0)), colour, max(3, size // 7))
-    return frame
 
 
 def fade(frame: np.ndarray, level: float) -> np.ndarray:

@@ -87,3 +87,111 @@ def crowd_frames(faces: list[np.ndarray], n: int = 60, grid: tuple[int, int] = (
             cells.append(frame)
         mosaic = np.concatenate([np.concatenate(cells[r * cols:(r + 1) * cols], axis=1) for r in range(rows)])
         yield mosaic, cells
+
+
+def backdrop(seed: int, size: tuple[int, int] = (640, 360)) -> np.ndarray:
+    """A scene: a smooth random colour field with a few shapes; each seed its own palette."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, 3)
+    coarse = np.clip(base + rng.normal(0, 40, (4, 6, 3)), 0, 255).astype(np.uint8)
+    frame = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    for _ in range(8):
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        colour = tuple(int(c) for c in np.clip(base + rng.normal(0, 70, 3), 0, 255))
+        cv2.rectangle(frame, (x, y), (x + int(rng.integers(20, w // 4)), y + int(rng.integers(20, h // 3))),
+                      colour, -1)
+    return frame
+
+
+def paste(frame: np.ndarray, portrait: np.ndarray, cx: float, cy: float, height: int) -> np.ndarray:
+    """The portrait's head (an oval, feathered) centred at (cx, cy), `height` px tall; clipped at the border."""
+    scale = height / portrait.shape[0]
+    img = cv2.resize(portrait, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ih, iw = img.shape[:2]
+    mask = np.zeros((ih, iw), np.float32)
+    cv2.ellipse(mask, (iw // 2, ih // 2), (int(iw * 0.42), int(ih * 0.47)), 0, 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, iw / 40))[..., None]
+    x0, y0 = int(round(cx - iw / 2)), int(round(cy - ih / 2))
+    fx0, fy0 = max(x0, 0), max(y0, 0)
+    fx1, fy1 = min(x0 + iw, frame.shape[1]), min(y0 + ih, frame.shape[0])
+    if fx1 <= fx0 or fy1 <= fy0:
+        return frame
+    src, m = img[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0], mask[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0]
+    roi = frame[fy0:fy1, fx0:fx1]
+    roi[:] = (roi * (1 - m) + src * m).astype(np.uint8)
+    return frame
+
+
+def hand(frame: np.ndarray, cx: float, cy: float, size: int) -> np.ndarray:
+    """A flat skin-coloured hand (palm and fingers), about `size` px wide."""
+    colour = (120, 160, 215)
+    cv2.ellipse(frame, (int(cx), int(cy)), (size // 2, int(size * 0.6)), 0, 0, 360, colour, -1)
+    for k in range(4):
+        x = int(cx - size * 0.36 + k * size * 0.24)
+        cv2.line(frame, (x, int(cy - size * 0.5)), (x, int(cy - size * 1.0)), colour, max(3, size // 7))
+    return frame
+
+
+def rescaled_clip(source: Path, path: Path, size: tuple[int, int]) -> Path:
+    """`source` re-encoded frame for frame at `size` (what a camera of that resolution
+    would deliver of the same scene)."""
+    cap = cv2.VideoCapture(str(source))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_CUBIC))
+    cap.release()
+    writer.release()
+    return path
+
+
+def close_up_frames(face: np.ndarray, n: int = 150, size: tuple[int, int] = (1280, 720),
+                    share: float = 0.3) -> list[np.ndarray]:
+    """A webcam close-up: one head whose face box is about `share` of the frame's
+    height, drifting a little, on a room-like backdrop."""
+    w, h = size
+    room = backdrop(3, size)
+    out = []
+    for t in range(n):
+        frame = room.copy()
+        paste(frame, face, w / 2 + 30 * np.sin(2 * np.pi * t / 90), h / 2 + 10 * np.sin(2 * np.pi * t / 60),
+              int(h * share / 0.55))  # the portrait's face box is ~0.55 of its height
+        out.append(frame)
+    return out
+
+
+def cluttered_frames(faces: list[np.ndarray], n: int = 120, size: tuple[int, int] = (1280, 720),
+                     face_h: float = 0.3) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """A busy scene with things that are not faces: (frame, true face centres (K, 2)).
+    Portraits `face_h` of the frame height tall walk slowly across a textured
+    backdrop while skin-coloured hands wave, bright blobs (stage lights, bokeh)
+    pulse and dark patches (a sleeve, a shadow) drift; everything scales with the
+    frame, so each resolution shows the same scene."""
+    w, h = size
+    rng = np.random.default_rng(7)
+    scene = backdrop(11, size)
+    grain = rng.normal(0, 1, (h // 8 + 1, w // 8 + 1, 3))
+    scene = np.clip(scene + cv2.resize(grain, (w, h), interpolation=cv2.INTER_NEAREST)[:h, :w] * 18, 0,
+                    255).astype(np.uint8)
+    unit = h / 360.0
+    lights = rng.uniform((0, 0), (w, h * 0.4), (6, 2))
+    for t in range(n):
+        frame = scene.copy()
+        for k, (lx, ly) in enumerate(lights):  # lights pulse
+            radius = int(unit * (8 + 6 * np.sin(t / 7 + k)))
+            cv2.circle(frame, (int(lx), int(ly)), max(radius, 2), (235, 245, 255), -1, cv2.LINE_AA)
+        cv2.ellipse(frame, (int(w * (0.15 + 0.1 * np.sin(t / 40))), int(h * 0.8)), (int(40 * unit), int(25 * unit)),
+                    20, 0, 360, (25, 22, 20), -1)  # a dark patch
+        centres = []
+        for k, face in enumerate(faces):
+            cx = w * (0.3 + 0.4 * k / max(len(faces) - 1, 1)) + w * 0.03 * np.sin(2 * np.pi * (t / 100 + k / 3))
+            cy = h * 0.45
+            paste(frame, face, cx, cy, int(h * face_h))
+            centres.append((cx, cy))
+        hand(frame, w * (0.1 + 0.8 * (t % 60) / 60), h * 0.75, int(50 * unit))  # a hand sweeps low
+        hand(frame, w * 0.85, h * (0.55 + 0.05 * np.sin(t / 5)), int(40 * unit))  # another waves
+        yield frame, np.array(centres, np.float64).reshape(-1, 2)

@@ -1,0 +1,152 @@
+"""Annotation speed at the resolutions cameras deliver, a close-up, and ghosts in clutter.
+
+    python bench/resolutions.py [--repeats 3] [--against OTHER_CHECKOUT] [--keep DIR]
+
+Builds, in a temporary folder (or `--keep DIR`), from dataset portraits
+(../shared/datasets/aaf-train):
+
+* the two-face clip of `bench/pipeline.py` at 640x360, and the same clip
+  rescaled frame for frame to 1280x720 and 1920x1080;
+* a webcam close-up at 1280x720: one face whose box is 30% of the frame height;
+* a cluttered scene at 1280x720 and 1920x1080 (`c3ae.training.clips.cluttered_frames`):
+  two people, skin-coloured hands, pulsing lights and a dark patch, with the
+  true face positions known.
+
+Then runs `main.py annotate` (default options, with --csv) on each, `repeats`
+times, and prints per clip the median processing FPS, its ratio to the 360p
+clip, people rows per frame (a face shown, detected or carried) and, for the
+cluttered clips, ghosts: tracks shown with an age whose detections lie on no
+true face, and detection rows on no true face. `--against` runs another
+checkout's `main.py` on the same clips, interleaved run by run with this one,
+and prints both side by side with their ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from c3ae.errors import NoDatasetFaces
+from c3ae.training.clips import (
+    close_up_frames,
+    cluttered_frames,
+    dataset_faces,
+    face_clip_frames,
+    rescaled_clip,
+    write_clip,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+GHOST_DISTANCE = 0.6  # a detection whose centre is farther than this many box sizes from every true face
+
+
+def build(folder: Path) -> dict[str, tuple[Path, Path | None]]:
+    """name -> (clip, true face centres per frame or None)."""
+    try:
+        faces = dataset_faces(3)
+    except NoDatasetFaces as exc:
+        raise SystemExit(str(exc)) from None
+    import cv2
+
+    base = write_clip(folder / "two_faces_360p.mp4",
+                      [cv2.resize(f, (640, 360)) for f in face_clip_frames(faces[:2], n=300, face_h=160)], fps=30)
+    clips: dict[str, tuple[Path, Path | None]] = {"360p": (base, None)}
+    for name, size in SIZES.items():
+        clips[name] = (rescaled_clip(base, folder / f"two_faces_{name}.mp4", size), None)
+    clips["close-up 720p"] = (write_clip(folder / "close_up_720p.mp4", close_up_frames(faces[2]), fps=30), None)
+    for name, size in SIZES.items():
+        frames, truth = zip(*cluttered_frames(faces[:2], size=size))
+        truth_path = folder / f"clutter_{name}.npy"
+        np.save(truth_path, np.stack(truth))
+        clips[f"clutter {name}"] = (write_clip(folder / f"clutter_{name}.mp4", list(frames), fps=30), truth_path)
+    return clips
+
+
+def annotate(tree: Path, clip: Path, out: Path) -> float:
+    """Processing FPS of `tree`'s `main.py annotate` on `clip` (writes out.mp4 and out.csv)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, str(tree / "main.py"), "annotate", str(clip), "-o", str(out),
+                           "--csv", str(out.with_suffix(".csv")), "--overwrite"],
+                          cwd=tree, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{tree}: annotate {clip.name} exited {done.returncode}: {done.stderr[-800:]}")
+    return float(re.search(r"([0-9.]+) FPS", done.stdout).group(1))
+
+
+def rows_of(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def people_per_frame(rows: list[dict], frames: int) -> float:
+    return sum(1 for r in rows if int(r["track_id"]) >= 0) / max(frames, 1)
+
+
+def ghosts(rows: list[dict], truth: np.ndarray) -> tuple[int, int]:
+    """(tracks shown with an age that sit on no true face, detection rows on no true face)."""
+    ghost_rows, ghost_tracks = 0, set()
+    for r in rows:
+        x, y, w, h = (float(r[k]) for k in ("x", "y", "w", "h"))
+        centre = np.array([x + w / 2, y + h / 2])
+        off = np.linalg.norm(truth[int(r["frame"])] - centre, axis=1).min() / max(w, h)
+        if off <= GHOST_DISTANCE:
+            continue
+        ghost_rows += r["detected"] == "1"
+        if r["age_smoothed"] != "":
+            ghost_tracks.add(r["track_id"])
+    return len(ghost_tracks), ghost_rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--against", type=Path, help="another checkout to run on the same clips (A/B)")
+    parser.add_argument("--keep", type=Path, help="build the clips in this folder and keep them")
+    args = parser.parse_args()
+    trees = {"this": ROOT} | ({"other": args.against.resolve()} if args.against else {})
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="c3ae-res-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        clips = build(folder)
+        fps: dict[tuple[str, str], list[float]] = {}
+        for _ in range(args.repeats):  # interleaved: every clip and tree sees the same load
+            for name, (clip, _) in clips.items():
+                for tree_name, tree in trees.items():
+                    out = folder / f"{tree_name}_{clip.stem}.mp4"
+                    fps.setdefault((tree_name, name), []).append(annotate(tree, clip, out))
+        print(f"median processing FPS of `main.py annotate` over {args.repeats} runs, interleaved")
+        header = "clip".ljust(16) + "".join(f"{t:>10}{'/360p':>8}{'people':>8}" for t in trees)
+        print(header + ("   this/other" if len(trees) > 1 else "") + "   ghosts: tracks, rows")
+        for name, (clip, truth) in clips.items():
+            line = name.ljust(16)
+            medians = {}
+            notes = []
+            for tree_name in trees:
+                medians[tree_name] = statistics.median(fps[(tree_name, name)])
+                base = statistics.median(fps[(tree_name, "360p")])
+                rows = rows_of(folder / f"{tree_name}_{clip.stem}.csv")
+                frames = 1 + max((int(r["frame"]) for r in rows), default=0)
+                people = people_per_frame(rows, frames)
+                line += f"{medians[tree_name]:10.1f}{medians[tree_name] / base:8.2f}{people:8.2f}"
+                if truth is not None:
+                    notes.append("%d, %d" % ghosts(rows, np.load(truth)))
+            if len(trees) > 1:
+                line += f"{medians['this'] / medians['other']:13.2f}"
+            print(line + ("   " + " | ".join(notes) if notes else ""))
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
