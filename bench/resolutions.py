@@ -139,7 +139,8 @@ def main() -> None:
                 people = people_per_frame(rows, frames)
                 line += f"{medians[tree_name]:10.1f}{medians[tree_name] / base:8.2f}{people:8.2f}"
                 if truth is not None:
-                    notes.append("%d, %d" % ghosts(rows, np.load(truth)))
+                    tracks, ghost_rows = ghosts(rows, np.load(truth))
+                    notes.append(f"{tracks}, {ghost_rows}")
             if len(trees) > 1:
                 line += f"{medians['this'] / medians['other']:13.2f}"
             print(line + ("   " + " | ".join(notes) if notes else ""))
