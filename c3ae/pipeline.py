@@ -128,9 +128,9 @@ class FramePipeline:
         self.engine = engine or AgeEngine(weights, device=options.device)
         self.detector = FaceDetector(options.detector, video=video, min_score=min(WEAK_SCORE, options.min_score),
                                      min_size=options.min_size)
-        if options.tiles != "off":  # small faces in big frames: tiles every few frames, tracks carry them between
+        if options.tiles != "off":  # small faces in big frames: tiles where they can pay (c3ae.detect.tiles)
             self.detector = TiledDetector(self.detector, min_side=TILES_MIN_SIDE[options.tiles],
-                                          workers=threads.current().tile_workers)
+                                          workers=threads.current().tile_workers, always=options.tiles == "on")
         self.tracker = FaceTracker(smoothing=options.smoothing, high_score=options.min_score)
         self.cuts = ShotCutDetector()  # judges each frame once, for the schedule and the tracker
         self.schedule = DetectionSchedule(detect_every, confirm=self.tracker.confirm_hits)
@@ -181,6 +181,8 @@ class FramePipeline:
         """Forget tracks and their per-frame history (a new source)."""
         self.tracker.reset()
         self.cuts.reset()
+        if isinstance(self.detector, TiledDetector):
+            self.detector.reset()
         self.history.clear()
         self._last_index = None
         self.schedule.reset()

@@ -6,7 +6,7 @@ import pytest
 from synth import real_faces
 
 from c3ae.detect import face_models
-from c3ae.detect.blazeface import FaceDetector, prefer_close_ups
+from c3ae.detect.blazeface import CLOSE_UP_EVERY, FaceDetector, prefer_close_ups
 from c3ae.errors import FaceModelMissing
 from c3ae.faces import Faces
 from c3ae.options import default_detector_for
@@ -100,7 +100,9 @@ def test_in_video_a_close_up_is_found_in_every_frame(detector):
 
 def test_the_short_range_model_runs_only_where_it_can_change_the_answer(detector, monkeypatch):
     """A confident full-range close-up gets no second opinion (the periodic search
-    aside); a doubtful one gets it on every frame and is replaced."""
+    aside); a doubtful one gets it at once, and once confirmed at that place it is
+    vouched for until the next periodic call: a steady webcam close-up does not
+    run both models on every frame."""
     frame = _close_up_frame(real_faces(1)[0], 460, detector)
     with FaceDetector("full", video=True) as full:
         before = full.close_up_calls
@@ -113,11 +115,15 @@ def test_the_short_range_model_runs_only_where_it_can_change_the_answer(detector
             return faces.replace(scores=np.full(len(faces), 0.3, np.float32))
 
         monkeypatch.setattr(full, "_to_faces", unsure)
+        full._confirmed = Faces.empty()  # nothing confirmed yet: the first doubtful call asks
         before = full.close_up_calls
-        doubtful = [full.detect(frame) for _ in range(5)]
-        assert full.close_up_calls - before == 5
+        first = full.detect(frame)
+        asked_at_once = full.close_up_calls - before
+        doubtful = [first] + [full.detect(frame) for _ in range(9)]
+        asked = full.close_up_calls - before
     assert periodic == 2 and all(len(r) == 1 and r.scores[0] > 0.7 for r in confident)
-    assert all(len(r) == 1 and r.scores[0] > 0.7 for r in doubtful)  # the short-range face stands in
+    assert asked_at_once == 1 and asked <= 1 + 10 // CLOSE_UP_EVERY
+    assert all(len(r) == 1 and r.scores[0] > 0.7 for r in doubtful)  # confirmed by the short-range model
 
 
 def _boxes(boxes, scores) -> Faces:

@@ -5,7 +5,12 @@ import pytest
 from synth import make_faces, real_faces
 
 from c3ae.detect.blazeface import FaceDetector
-from c3ae.detect.tiles import TiledDetector, merge, overlap_ratio, tile_origins
+from c3ae.detect.tiles import SCOUT_EVERY, TiledDetector, merge, overlap_ratio, tile_origins
+from c3ae.faces import Faces
+from c3ae.model.runner import AgeEngine
+from c3ae.options import PipelineOptions
+from c3ae.pipeline import FramePipeline
+from c3ae.training.clips import cluttered_frames
 
 
 def test_tiles_cover_the_frame_with_the_overlap():
@@ -42,8 +47,8 @@ def test_tiles_find_small_faces_the_full_frame_misses():
     frame = _mosaic()
     with FaceDetector("full", video=False) as plain:
         n_plain = len(plain.detect(frame))
-    with TiledDetector(FaceDetector("full", video=False), every=1) as tiled:
-        found = tiled.detect(frame)
+    with TiledDetector(FaceDetector("full", video=False), always=True, per_call=28) as tiled:
+        found = tiled.detect(frame)  # every tile at once; each face a tile alone saw is looked at again
     assert len(found) >= 12 > n_plain
     # faces are reported in frame pixels, one per portrait
     cells = {(int(cy // 360), int(cx // 640)) for cx, cy in (found.boxes[:, :2] + found.boxes[:, 2:]) / 2}
@@ -51,11 +56,59 @@ def test_tiles_find_small_faces_the_full_frame_misses():
 
 
 def test_small_frames_are_not_tiled():
-    with TiledDetector(FaceDetector("full", video=False), every=1) as tiled:
+    with TiledDetector(FaceDetector("full", video=False), always=True) as tiled:
         calls = []
-        tiled.detect_tiles = lambda frame: calls.append(frame) or make_faces([])
+        tiled.detect_tiles = lambda frame, windows=None: calls.append(frame) or make_faces([])
         tiled.detect(np.zeros((360, 640, 3), np.uint8))
         assert calls == []
+
+
+def test_active_tiles_rotate_so_every_tile_is_scanned_within_a_few_calls():
+    blank = np.full((1080, 1920, 3), 90, np.uint8)
+    with TiledDetector(FaceDetector("full", video=False), always=True, per_call=4) as tiled:
+        n = len(tiled.windows(1080, 1920))
+        rounds = -(-n // 4)
+        scanned = []
+        for _ in range(rounds):
+            tiled.detect(blank)
+            assert len(tiled.scanned) == 4 or len(scanned) + len(tiled.scanned) >= n
+            scanned += tiled.scanned
+    assert n == 15 and set(scanned) == set(range(n))
+
+
+def test_without_small_faces_only_a_scout_tile_runs_now_and_then():
+    blank = np.full((1080, 1920, 3), 90, np.uint8)
+    with TiledDetector(FaceDetector("full", video=False)) as tiled:
+        per_call = []
+        for _ in range(4 * SCOUT_EVERY):
+            tiled.detect(blank)
+            per_call.append(len(tiled.scanned))
+    assert sum(per_call) == 4 and max(per_call) == 1
+
+
+def _candidate(box, score=0.6) -> Faces:
+    faces = make_faces([box])
+    return faces.replace(scores=np.array([score], np.float32))
+
+
+def test_a_face_only_a_tile_saw_is_shown_only_after_a_second_look(monkeypatch):
+    """A tile's face where no face was counts only if a crop around it, seen larger,
+    holds a face too; a refused place is not looked at again for a while."""
+    frame = _mosaic()
+    with TiledDetector(FaceDetector("full", video=False), always=True, per_call=1) as tiled:
+        real = tiled.detect_tiles(frame)  # genuine small faces, each found by a tile alone
+        ghost = _candidate((1000, 1000, 1030, 1030))  # a grey patch: no face there
+        monkeypatch.setattr(tiled, "detect_tiles", lambda frame, windows=None: Faces.concatenate([real[:1], ghost]))
+        looks = []
+        second_look = tiled._second_look
+        monkeypatch.setattr(tiled, "_second_look", lambda f, c: looks.append(c) or second_look(f, c))
+        shown = tiled.detect(frame)
+        assert len(looks) == 2  # both were new: both looked at again
+        assert len(shown) == 1 and overlap_ratio(shown.boxes, real.boxes[:1])[0, 0] > 0.5
+        looks.clear()
+        again = tiled.detect(frame)
+        assert len(again) == 1  # the known face needs no second look; the ghost's place stays refused
+        assert len(looks) == 1 and np.array_equal(looks[0].boxes, ghost.boxes) and len(tiled._rejected) == 1
 
 
 def test_workers_share_the_tiles_and_find_the_same_faces():
@@ -72,3 +125,23 @@ def test_workers_share_the_tiles_and_find_the_same_faces():
     for faces in shared:  # the same faces in the same order, whichever worker took which tile
         np.testing.assert_allclose(faces.boxes, alone.boxes, atol=1e-3)
         np.testing.assert_allclose(faces.scores, alone.scores, atol=1e-5)
+
+
+def test_hands_lights_and_dark_patches_get_no_track():
+    """A cluttered 1080p scene with no one in it (skin-coloured hands, bright blobs,
+    a dark patch on grain): with tiles on every call, candidates are looked at
+    again and refused; what slips through once never becomes a person with an age."""
+    frames = [frame for frame, _ in cluttered_frames([], n=40, size=(1920, 1080))]
+    pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu", tiles="on"),
+                             engine=AgeEngine(None, device="cpu", warmup=False))
+    looks = []
+    second_look = pipeline.detector._second_look
+    pipeline.detector._second_look = lambda frame, candidate: looks.append(candidate) or second_look(frame, candidate)
+    try:
+        tracked = [pipeline.process(frame, draw=False).faces for frame in frames]
+    finally:
+        pipeline.close()
+    assert len(looks) >= 10  # the tiles did take things for faces
+    assert not any(np.isfinite(faces.ages_smoothed).any() for faces in tracked)  # no box gets an age
+    assert pipeline.tracker.summaries() == []  # nobody: no tentative track lived to be confirmed
+    assert sum(len(faces) > 0 for faces in tracked) <= 3

@@ -5,14 +5,34 @@ a 40 px face shrinks to 3 px and is lost. `TiledDetector` adds detection on
 square tiles of `tile` pixels (overlapping by `overlap`, so every face up to
 that overlap lies wholly inside some tile), drops detections cut by an inner
 tile edge, maps the rest back to frame pixels and merges duplicates with the
-full-frame pass. Tiles cost one detector call each. They run on every frame
-by default (`every` 1): the tracker drops a track missed before its third
-detection, so faces seen only every few frames would never become tracks.
+full-frame pass. Each tile costs one detector call (~5 ms), so tiles run only
+where they can pay, and never all on one frame:
+
+* **Only with small faces.** Tiles are active while the frame holds small faces
+  (under `SMALL_SHARE` of its longer side: the full frame finds them near its
+  limit, or the tiles did) and for `ACTIVE_CALLS` calls after, or always in
+  crowd mode (`always`). Otherwise one scout tile every `SCOUT_EVERY` calls
+  sweeps the frame, so a crowd the full frame cannot see is still found. A
+  webcam close-up or a 1080p two-shot runs no tiles at all.
+* **A few a call, all of them in turn.** An active call scans `per_call` tiles
+  in rotation (every tile within ceil(tiles / per_call) calls), plus the tiles
+  that hold the small faces found on the last call, so a face found once is
+  looked at on every call and its track never starves.
+* **No ghosts.** A tile sees 480 px at 192, and the whole frame 1920 px at 192,
+  so hands, lights and dark patches sometimes pass for tiny faces (on a
+  cluttered 1080p scene with no one in it: 5-10 a frame from the tiles, and a
+  light blob at score 0.6 for 7 frames from the whole frame). A small face at
+  a place where no face was on the last call, whichever pass found it, is a
+  candidate: it counts only when a second look at its region (a crop
+  `VERIFY_CONTEXT` times its size, seen by the detector much larger) finds a
+  face there with at least `VERIFY_SCORE`. A refused place is not looked at
+  again for `REJECT_CALLS` calls. Faces of `SMALL_SHARE` and up, which the
+  whole frame sees well, count at once.
 
 Tiles are 480 px: on the crowd bench's mosaic (45 px faces) the full-range
 model found 48 of 48 faces with 480 or 512 px tiles, 36 with 560 and 30 with
 576. A quarter overlap (120 px) keeps every face up to that size whole in some
-tile; 2560x1440 takes 28 tiles.
+tile; 2560x1440 takes 28 tiles, 1920x1080 15, 1280x720 6.
 
 Tiling starts only when the frame is at least `min_side` pixels on its longer
 side: smaller frames gain nothing from it. The tiles' detectors are created at
@@ -21,10 +41,7 @@ the first such frame, so a small video does not pay for loading them (start-up).
 A detector runs one thread (TFLite inside MediaPipe) and releases the GIL, so
 `workers` detectors take tiles from one shared list at once, the calling thread
 being one of them: a busy core just takes fewer tiles. The answer does not
-depend on which worker took a tile. On 2 cores a 2560x1440 frame's 28 tiles
-take 139-165 ms with two workers against 292-297 ms with one, and the crowd
-bench detecting every frame (the app) runs at 3.6 FPS against 2.9; with
-annotate's schedule the other core is already busy and nothing changes.
+depend on which worker took a tile.
 """
 from __future__ import annotations
 
@@ -38,6 +55,15 @@ from c3ae.detect.blazeface import FaceDetector
 from c3ae.faces import Faces
 
 EDGE_MARGIN = 2.0  # px: a box this close to an inner tile edge is cut by it
+SMALL_SHARE = 0.05  # faces under this share of the frame's longer side are small (96 px at 1080p)
+ACTIVE_CALLS = 30  # calls the tiles stay active after the last small face
+PER_CALL = 3  # tiles an active call scans in rotation, besides those holding known faces
+SCOUT_EVERY = 4  # while inactive: one tile every this many calls
+VERIFY_CONTEXT = 3.0  # a candidate's second look: a square crop this many face sizes wide
+VERIFY_MIN_SIDE = 96  # px, the smallest such crop
+VERIFY_SCORE = 0.5  # the score a face needs on the second look
+REJECT_CALLS = 30  # calls a rejected place is not looked at again
+SAME_PLACE = 0.5  # overlap (of the smaller box) at which two boxes are the same face
 
 
 def tile_origins(length: int, tile: int, stride: int) -> list[int]:
@@ -78,17 +104,29 @@ def merge(parts: list[Faces], threshold: float = 0.5) -> Faces:
 class TiledDetector:
     """Same `detect(frame)` as `FaceDetector`, plus tiles for small faces in large frames."""
 
-    def __init__(self, base: FaceDetector, tile: int = 480, overlap: float = 0.25, every: int = 1,
-                 min_side: int = 1280, workers: int = 1) -> None:
+    def __init__(self, base: FaceDetector, tile: int = 480, overlap: float = 0.25, min_side: int = 1280,
+                 workers: int = 1, always: bool = False, per_call: int = PER_CALL) -> None:
+        """`always`: tiles on every call whatever the faces (crowd mode); `per_call`:
+        tiles an active call scans in rotation."""
         self.base = base
         self.workers = max(1, int(workers))
         self._tilers: list[FaceDetector] = []  # one per worker, made by the first tiled frame
         self._pool: ThreadPoolExecutor | None = None
         self.tile = int(tile)
         self.stride = max(1, int(round(tile * (1.0 - overlap))))
-        self.every = max(1, int(every))
         self.min_side = int(min_side)
-        self._frames = 0
+        self.always = bool(always)
+        self.per_call = max(1, int(per_call))
+        self.reset()
+
+    def reset(self) -> None:
+        """A new source: no known faces, the rotation from the first tile."""
+        self._calls = 0
+        self._active_until = -1  # the last call on which tiles are active
+        self._next = 0  # the next tile in rotation
+        self._known = Faces.empty()  # the small faces of the last call
+        self._rejected: list[tuple[np.ndarray, int]] = []  # (box, call) of candidates a second look refused
+        self.scanned: list[int] = []  # the tiles the last call scanned (tests, benches)
 
     @property
     def model(self) -> str:
@@ -126,22 +164,80 @@ class TiledDetector:
         for tiler in self._tilers:
             tiler.min_size = float(value)
 
+    def windows(self, height: int, width: int) -> list[tuple[int, int, int, int]]:
+        """The tiles of a frame of this size, (x0, y0, x1, y1), row by row."""
+        return [(x0, y0, min(x0 + self.tile, width), min(y0 + self.tile, height))
+                for y0 in tile_origins(height, self.tile, self.stride)
+                for x0 in tile_origins(width, self.tile, self.stride)]
+
     def detect(self, frame: np.ndarray) -> Faces:
-        """Full-frame faces, merged with tile faces on every `every`-th large frame."""
+        """Full-frame faces, merged with what this call's tiles find (see the module's docstring)."""
         faces = self.base.detect(frame)
         h, w = frame.shape[:2]
-        run_tiles = max(h, w) >= self.min_side and self._frames % self.every == 0
-        self._frames += 1
-        if not run_tiles:
+        self.scanned = []
+        if max(h, w) < self.min_side:
             return faces
-        return merge([faces, self.detect_tiles(frame)])
+        self._calls += 1
+        small = max(h, w) * SMALL_SHARE
+        if self.always or len(self._known) or ((faces.sizes < small) & (faces.scores >= VERIFY_SCORE)).any():
+            self._active_until = self._calls + ACTIVE_CALLS
+        windows = self.windows(h, w)
+        self.scanned = self._choose(windows)
+        if self.scanned:
+            faces = merge([faces, self.detect_tiles(frame, [windows[k] for k in self.scanned])])
+        # a small face at a place where no face was on the last call is a candidate, whichever pass found it
+        new = faces.sizes < small
+        if new.any() and len(self._known):
+            new &= overlap_ratio(faces.boxes, self._known.boxes).max(axis=1) < SAME_PLACE
+        out = Faces.concatenate([faces[np.flatnonzero(~new)],
+                                 *(self._second_look(frame, faces[[int(i)]]) for i in np.flatnonzero(new))])
+        self._known = out[out.sizes < small]
+        return out
 
-    def detect_tiles(self, frame: np.ndarray) -> Faces:
-        """Faces found on the tiles alone, in frame pixels, without faces cut by a tile edge."""
+    def _choose(self, windows: list[tuple[int, int, int, int]]) -> list[int]:
+        """The tiles this call scans: those holding the known small faces, and the next
+        ones in rotation (`per_call` while active, one scout every SCOUT_EVERY calls)."""
+        active = self._calls <= self._active_until
+        turn = self.per_call if active else int(self._calls % SCOUT_EVERY == 0)
+        chosen = [(self._next + k) % len(windows) for k in range(min(turn, len(windows)))]
+        self._next = (self._next + turn) % len(windows)
+        if active:
+            for box in self._known.boxes:
+                inside = [k for k, (x0, y0, x1, y1) in enumerate(windows)
+                          if box[0] >= x0 and box[1] >= y0 and box[2] <= x1 and box[3] <= y1]
+                chosen += inside[:1]
+        return sorted(set(chosen))
+
+    def _second_look(self, frame: np.ndarray, candidate: Faces) -> Faces:
+        """The candidate as a crop around it sees it (empty when no face with
+        VERIFY_SCORE is there, or the place was refused lately)."""
+        box = candidate.boxes[0]
+        self._rejected = [(b, c) for b, c in self._rejected if self._calls - c <= REJECT_CALLS]
+        if any(overlap_ratio(box[None], b[None])[0, 0] >= SAME_PLACE for b, _ in self._rejected):
+            return Faces.empty()
         h, w = frame.shape[:2]
-        windows = [(x0, y0, min(x0 + self.tile, w), min(y0 + self.tile, h))
-                   for y0 in tile_origins(h, self.tile, self.stride)
-                   for x0 in tile_origins(w, self.tile, self.stride)]
+        side = max(VERIFY_CONTEXT * float(candidate.sizes[0]), VERIFY_MIN_SIDE)
+        cx, cy = (box[:2] + box[2:]) / 2
+        x0, y0 = int(max(cx - side / 2, 0)), int(max(cy - side / 2, 0))
+        x1, y1 = int(min(cx + side / 2, w)), int(min(cy + side / 2, h))
+        detector = self.tilers[0]
+        floor, detector.min_score = detector.min_score, VERIFY_SCORE
+        try:
+            region = self._detect_window(detector, frame, (x0, y0, x1, y1), cut_edges=False)
+        finally:
+            detector.min_score = floor
+        if len(region):
+            region = region[np.flatnonzero(overlap_ratio(region.boxes, box[None])[:, 0] >= SAME_PLACE)]
+        if not len(region):
+            self._rejected.append((box.copy(), self._calls))
+            return Faces.empty()
+        return region[[int(np.argmax(region.scores))]]
+
+    def detect_tiles(self, frame: np.ndarray, windows: list[tuple[int, int, int, int]] | None = None) -> Faces:
+        """Faces found on the tiles alone (all of them by default), in frame pixels,
+        without faces cut by a tile edge."""
+        if windows is None:
+            windows = self.windows(*frame.shape[:2])
         found = [Faces.empty()] * len(windows)
         taken = iter(range(len(windows)))
         lock = threading.Lock()
@@ -152,10 +248,11 @@ class TiledDetector:
                     k = next(taken, None)
                 if k is None:
                     return
-                found[k] = self._detect_tile(detector, frame, windows[k])
+                found[k] = self._detect_window(detector, frame, windows[k])
 
         first, *others = self.tilers
-        helpers = [self._pool.submit(work, detector) for detector in others] if self._pool else []
+        helpers = [self._pool.submit(work, detector) for detector in others] if self._pool and len(windows) > 1 \
+            else []
         try:
             work(first)
         finally:
@@ -164,19 +261,21 @@ class TiledDetector:
         return merge(found)
 
     @staticmethod
-    def _detect_tile(detector: FaceDetector, frame: np.ndarray, window: tuple[int, int, int, int]) -> Faces:
-        """One tile's faces in frame pixels, less those an inner tile edge cuts."""
+    def _detect_window(detector: FaceDetector, frame: np.ndarray, window: tuple[int, int, int, int],
+                       cut_edges: bool = True) -> Faces:
+        """One window's faces in frame pixels, less those an inner edge cuts (`cut_edges`)."""
         h, w = frame.shape[:2]
         x0, y0, x1, y1 = window
         part = detector.detect(np.ascontiguousarray(frame[y0:y1, x0:x1]))
         if not len(part):
             return part
-        b = part.boxes
-        # an edge that is also the frame's edge cuts nothing the other tiles would see whole
-        cut = (((b[:, 0] <= EDGE_MARGIN) & (x0 > 0)) | ((b[:, 1] <= EDGE_MARGIN) & (y0 > 0))
-               | ((b[:, 2] >= x1 - x0 - EDGE_MARGIN) & (x1 < w))
-               | ((b[:, 3] >= y1 - y0 - EDGE_MARGIN) & (y1 < h)))
-        part = part[np.flatnonzero(~cut)]
+        if cut_edges:
+            b = part.boxes
+            # an edge that is also the frame's edge cuts nothing the other tiles would see whole
+            cut = (((b[:, 0] <= EDGE_MARGIN) & (x0 > 0)) | ((b[:, 1] <= EDGE_MARGIN) & (y0 > 0))
+                   | ((b[:, 2] >= x1 - x0 - EDGE_MARGIN) & (x1 < w))
+                   | ((b[:, 3] >= y1 - y0 - EDGE_MARGIN) & (y1 < h)))
+            part = part[np.flatnonzero(~cut)]
         shift = np.array([x0, y0], np.float32)
         return part.replace(boxes=part.boxes + np.tile(shift, 2), keypoints=part.keypoints + shift)
 
