@@ -12,8 +12,10 @@ where they can pay, and never all on one frame:
   (under `SMALL_SHARE` of its longer side: the full frame finds them near its
   limit, or the tiles did) and for `ACTIVE_CALLS` calls after, or always in
   crowd mode (`always`). Otherwise one scout tile every `SCOUT_EVERY` calls
-  sweeps the frame, so a crowd the full frame cannot see is still found. A
-  webcam close-up or a 1080p two-shot runs no tiles at all.
+  sweeps the frame, so a crowd the full frame cannot see is still found. The
+  first call, and the first active one after a quiet spell, scan every tile
+  (15 at 1080p: ~35 ms on two cores, once), so a crowd is found at once. A
+  webcam close-up or a 1080p two-shot runs no tiles after that.
 * **A few a call, all of them in turn.** An active call scans `per_call` tiles
   in rotation (every tile within ceil(tiles / per_call) calls), plus the tiles
   that hold the small faces found on the last call, so a face found once is
@@ -179,10 +181,13 @@ class TiledDetector:
             return faces
         self._calls += 1
         small = max(h, w) * SMALL_SHARE
+        was_active = self._calls <= self._active_until
         if self.always or len(self._known) or ((faces.sizes < small) & (faces.scores >= VERIFY_SCORE)).any():
             self._active_until = self._calls + ACTIVE_CALLS
         windows = self.windows(h, w)
-        self.scanned = self._choose(windows)
+        # the first call, and the first active one after a quiet spell, sweep every tile
+        sweep = self._calls == 1 or (self._calls <= self._active_until and not was_active)
+        self.scanned = list(range(len(windows))) if sweep else self._choose(windows)
         if self.scanned:
             faces = merge([faces, self.detect_tiles(frame, [windows[k] for k in self.scanned])])
         # a small face at a place where no face was on the last call is a candidate, whichever pass found it
