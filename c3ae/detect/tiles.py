@@ -214,8 +214,8 @@ class TiledDetector:
         return sorted(set(chosen))
 
     def _second_look(self, frame: np.ndarray, candidate: Faces) -> Faces:
-        """The candidate as a crop around it sees it (empty when no face with
-        VERIFY_SCORE is there, or the place was refused lately)."""
+        """The candidate, when a crop around it holds a face with VERIFY_SCORE too;
+        else empty (also while the place was refused lately)."""
         box = candidate.boxes[0]
         self._rejected = [(b, c) for b, c in self._rejected if self._calls - c <= REJECT_CALLS]
         if any(overlap_ratio(box[None], b[None])[0, 0] >= SAME_PLACE for b, _ in self._rejected):
@@ -236,7 +236,7 @@ class TiledDetector:
         if not len(region):
             self._rejected.append((box.copy(), self._calls))
             return Faces.empty()
-        return region[[int(np.argmax(region.scores))]]
+        return candidate  # confirmed; its own box, like the boxes the same pass gives it on later calls
 
     def detect_tiles(self, frame: np.ndarray, windows: list[tuple[int, int, int, int]] | None = None) -> Faces:
         """Faces found on the tiles alone (all of them by default), in frame pixels,
