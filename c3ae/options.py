@@ -21,9 +21,10 @@ DETECTORS = ("auto", "short", "full")
 DEVICES = ("auto", "cpu", "cuda")
 # Tiled detection (`c3ae.detect.tiles`) for small faces in big frames. BlazeFace sees a
 # frame at 192 px, so a 40 px face in 2560x1440 is lost; tiles find it, at one
-# detector call per tile every few frames (the tracker carries faces between).
-# 'auto': tiles for frames of TILES_MIN_SIDE['auto'] px or more on the long side
-# (where faces get that small); 'on': tiles at any frame size; 'off': never.
+# detector call per tile, a few tiles a call while small faces are in view.
+# 'auto': for frames of TILES_MIN_SIDE['auto'] px or more on the long side (where
+# faces get that small); 'on' (crowd mode): at any frame size, active on every
+# call even before a small face is seen; 'off': never.
 TILES = ("auto", "on", "off")
 TILES_MIN_SIDE = {"auto": 1280, "on": 0}
 # name -> (lowest, highest, what it means); the detector only reports faces

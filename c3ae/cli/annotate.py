@@ -62,8 +62,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--detector", choices=DETECTORS, default=defaults.detector,
                         help="BlazeFace range model (auto for files: full, finds small faces)")
     parser.add_argument("--tiles", choices=TILES, default=defaults.tiles,
-                        help="also detect on overlapping tiles, for small faces in big frames "
-                             "(auto: frames of 1280 px or more on the long side)")
+                        help="also detect on overlapping tiles, for small faces in big frames (auto: frames "
+                             "of 1280 px or more, while small faces are in view; on: crowd mode, always)")
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="TorchScript C3AE weights")
     parser.add_argument("--allow-untrained", action="store_true",
                         help="run without trained weights; the age columns are then left empty")
