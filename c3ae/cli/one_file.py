@@ -31,6 +31,7 @@ from c3ae.errors import (
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import ANNOTATE_DETECT_EVERY, PREPARE_AHEAD, FramePipeline
 from c3ae.runtime import overlap, threads
+from c3ae.runtime.stops import STOP_SIGNALS, StopRecorder
 from c3ae.sink.results_log import add_tracks_to_json, track_rows, write_tracks_csv
 from c3ae.sink.writer import ResultsSink, check_outputs, describe_os_error
 from c3ae.source.video import VideoSource
@@ -83,20 +84,6 @@ class _BackgroundWriter:
         self._sink.close()
         if self._error is not None:
             raise self._error
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class StopRecorder:
-    """A signal handler that only records the signal: the loop polls `received`
-    and stops after the current frame, so the outputs are finalised."""
-
-    def __init__(self) -> None:
-        self.received: list[int] = []
-
-    def __call__(self, signum: int, _frame: object) -> None:
-        self.received.append(signum)
 
 
 @contextlib.contextmanager

@@ -106,6 +106,18 @@ def describe_os_error(exc: OSError, path: Path) -> str:
     return f"Cannot write {path}: {reasons.get(exc.errno, exc.strerror or str(exc))}"
 
 
+def frames_in(path: str | Path) -> int:
+    """Video frames a file holds, counted from its packets (no decoding): for a
+    partial file left by a killed writer, the frames of its complete fragments."""
+    if av is None:
+        return int(cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT))
+    count = 0
+    with contextlib.suppress(av.error.FFmpegError, OSError), av.open(str(path)) as container:
+        for packet in container.demux(video=0):
+            count += packet.size > 0
+    return count
+
+
 class H264Writer:
     """H.264 in fragmented MP4; every `gop` frames a fragment reaches the file."""
 
