@@ -27,7 +27,12 @@ class UntrainedWeights(RuntimeError):
 
 
 class RecordingError(RuntimeError):
-    """Writing results failed or was refused (bad output path, disk full); see `c3ae.sink.writer`."""
+    """Writing results failed or was refused (bad output path, disk full); see `c3ae.sink.writer`.
+    `frames_saved`: the frames the video holds all the same (a batch row reports them)."""
+
+    def __init__(self, message: str, frames_saved: int = 0) -> None:
+        super().__init__(message)
+        self.frames_saved = frames_saved
 
 
 class OutputExists(RecordingError):

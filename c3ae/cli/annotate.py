@@ -33,7 +33,8 @@ from c3ae.cli.one_file import EXIT_ERROR, EXPECTED_ERRORS, annotate_file, option
 from c3ae.engine.runner import DEFAULT_WEIGHTS, AgeEngine
 from c3ae.errors import BatchError, OutputExists, UntrainedWeights
 from c3ae.options import DETECTORS, DEVICES, TILES, PipelineOptions, range_text
-from c3ae.source.video import DEFAULT_RECONNECT_S
+from c3ae.runtime.paths import too_long
+from c3ae.source.video import DEFAULT_RECONNECT_S, is_stream
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -155,14 +156,28 @@ def _main_batch(args: argparse.Namespace) -> int:
     return 128 + stop[0] if stop else code
 
 
+def _too_long(args: argparse.Namespace) -> str | None:
+    """The first path given that the system would refuse as too long, and why."""
+    given = [("input", i) for i in args.inputs if not (is_stream(i) or i.strip().isdigit())]
+    given += [(f"--{k}" if k != "output" else "-o", getattr(args, k)) for k in ("output", "csv", "json", "tracks")]
+    for what, path in given:
+        if path and (why := too_long(path)):
+            shown = path if len(path) <= 60 else f"{path[:28]}...{path[-28:]}"
+            return f"{what} {shown}: {why}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if problem := _too_long(args):
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     with _native_logs_silenced(args.verbose):
         if _is_batch(args):
             return _main_batch(args)
         args.input = args.inputs[0]
         code, summary, message = annotate_file(args)
-        if summary:
+        if summary and code != EXIT_ERROR:
             note = ""
             if summary["signal"] is not None:
                 held = ("the video holds the frames done" if summary["frames"]

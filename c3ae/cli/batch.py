@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as futures
+import contextlib
 import csv
 import os
 import signal
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from tqdm import tqdm
 
@@ -31,7 +33,8 @@ from c3ae.cli.one_file import EXIT_ERROR, EXIT_OK, EXIT_TRUNCATED, STOP_SIGNALS,
 from c3ae.cli.pool import WorkerPool
 from c3ae.errors import BatchError
 from c3ae.runtime import threads
-from c3ae.sink.writer import check_outputs, frames_in
+from c3ae.runtime.paths import name_limit
+from c3ae.sink.writer import check_outputs, describe_os_error, frames_in
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts",
                               ".m2ts", ".wmv", ".asf", ".flv", ".3gp", ".ogv", ".mjpeg", ".mjpg", ".y4m"})
@@ -97,14 +100,24 @@ def collect_inputs(paths: Iterable[str]) -> tuple[list[Path], list[tuple[str, st
     return videos, skipped
 
 
+def _shortened(stem: str, room: int) -> str:
+    """`stem` cut to `room` bytes of its file system encoding, whole characters only."""
+    encoded = os.fsencode(stem)
+    return stem if len(encoded) <= room else encoded[:room].decode(sys.getfilesystemencoding(), "ignore")
+
+
 def plan_jobs(videos: list[Path], outdir: Path, settings: dict) -> list[Job]:
-    """Output names OUTDIR/<stem>.*; a stem taken by an earlier input gets -2, -3..."""
+    """Output names OUTDIR/<stem>.*; a stem taken by an earlier input gets -2, -3...
+    and one too long for the folder's file system (with its longest suffix and
+    such a number) is shortened."""
     jobs, taken = [], set()
+    room = name_limit(outdir) - len(".tracks.csv") - len("-999")
     for video in videos:
-        stem, n = video.stem, 1
+        base_stem = _shortened(video.stem, room)
+        stem, n = base_stem, 1
         while stem in taken:
             n += 1
-            stem = f"{video.stem}-{n}"
+            stem = f"{base_stem}-{n}"
         taken.add(stem)
         base = outdir / stem
         jobs.append(Job(str(video), f"{base}.mp4", f"{base}.csv", f"{base}.tracks.csv", settings))
@@ -273,26 +286,47 @@ def run_ray(jobs: list[Job], address: str, done: Callable[[dict], None], stop: l
 
 class SummaryFile:
     """summary.csv, written as the run goes (a row per finished file, so a killed
-    run keeps them) and rewritten at the end in input order with every input."""
+    run keeps them) and rewritten at the end in input order with every input.
+    A folder that turns read-only or fills up part-way ends no run: the first
+    failure is kept in `error`, and the caller prints the rows instead."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._write([], "w")
+        self.error: str | None = None
+        try:
+            self._write([], "w")
+        except OSError as exc:
+            raise BatchError(describe_os_error(exc, path)) from exc
 
     def _write(self, rows: list[dict], mode: str, path: Path | None = None) -> None:
         with open(path or self.path, mode, newline="") as f:
-            writer = csv.DictWriter(f, SUMMARY_COLUMNS, extrasaction="ignore")
-            if mode == "w":
-                writer.writeheader()
-            writer.writerows(rows)
+            _table(f, rows, header=mode == "w")
 
     def add(self, row: dict) -> None:
-        self._write([row], "a")
+        if self.error is None:
+            try:
+                self._write([row], "a")
+            except OSError as exc:
+                self.error = describe_os_error(exc, self.path)
 
     def finish(self, rows: list[dict]) -> None:
+        """The whole table in one step; on failure summary.csv keeps the rows added."""
         partial = self.path.with_name(self.path.name + ".partial")
-        self._write(rows, "w", partial)
-        os.replace(partial, self.path)
+        try:
+            self._write(rows, "w", partial)
+            os.replace(partial, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            self.error = self.error or describe_os_error(exc, self.path)
+
+
+def _table(f: TextIO, rows: list[dict], header: bool = True) -> None:
+    """Summary rows as CSV into `f`."""
+    writer = csv.DictWriter(f, SUMMARY_COLUMNS, extrasaction="ignore")
+    if header:
+        writer.writeheader()
+    writer.writerows(rows)
 
 
 def _output_folder(path: Path) -> None:
@@ -338,7 +372,12 @@ def annotate_batch(args: argparse.Namespace, settings: dict, stop: list[int]) ->
     rows.sort(key=lambda r: order[r["input"]])
     missing = [j for j in jobs if j.input not in {r["input"] for r in rows}]
     rows += [{"input": j.input, "status": "not run", "message": "the batch was stopped first"} for j in missing]
-    summary.finish(rows + [{"input": p, "status": "skipped", "message": why} for p, why in skipped])
+    table = rows + [{"input": p, "status": "skipped", "message": why} for p, why in skipped]
+    summary.finish(table)
     codes = [r.get("code", EXIT_TRUNCATED) for r in rows]
     code = EXIT_ERROR if EXIT_ERROR in codes else EXIT_OK if all(c == EXIT_OK for c in codes) else EXIT_TRUNCATED
+    if summary.error:  # the rows are not lost: they go to stderr
+        print(f"error: {summary.error}; the summary rows follow", file=sys.stderr)
+        _table(sys.stderr, table)
+        code = EXIT_ERROR
     return code, rows

@@ -193,11 +193,14 @@ def run_summary(args: argparse.Namespace, *, frames: int = 0, faces: int = 0, pe
 
 def annotate_file(args: argparse.Namespace) -> tuple[int, dict, str]:
     """`annotate_video` with its failures turned into an exit status and a message
-    for the user: (status, summary or {} when nothing ran, message or '')."""
+    for the user: (status, summary or {} when nothing ran, message or ''); after a
+    write error the summary holds only the frames saved (for a batch row)."""
     try:
         summary = annotate_video(args)
     except OutputExists as exc:
         return EXIT_ERROR, {}, f"{exc}; pass --overwrite to replace it"
+    except RecordingError as exc:  # the disk filled or turned read-only: the frames saved still count
+        return EXIT_ERROR, run_summary(args, frames=exc.frames_saved) if exc.frames_saved else {}, str(exc)
     except (*EXPECTED_ERRORS, UntrainedWeights) as exc:
         return EXIT_ERROR, {}, str(exc)
     except OSError as exc:  # writing the per-person files after the video (e.g. the disk filled)

@@ -264,11 +264,11 @@ class ResultsSink:
         except RecordingError as exc:
             self.close()
             raise RecordingError(f"{exc}. Recording stopped; {self.frames_saved} frames are saved "
-                                 f"in {self.path}") from exc
+                                 f"in {self.path}", self.frames_saved) from exc
         except OSError as exc:
             self._close_after_error()
             raise RecordingError(f"{describe_os_error(exc, Path(exc.filename or self.path))}. Recording stopped; "
-                                 f"{self.frames_saved} frames are saved in {self.path}") from exc
+                                 f"{self.frames_saved} frames are saved in {self.path}", self.frames_saved) from exc
 
     def _flush_rows(self, log: ResultsLog) -> None:
         try:
@@ -287,14 +287,14 @@ class ResultsSink:
             with contextlib.suppress(OSError):
                 log.close()
             raise RecordingError(f"{describe_os_error(exc, self.path)}; {self.frames_saved} frames are saved "
-                                 f"in {self.path}") from exc
+                                 f"in {self.path}", self.frames_saved) from exc
         self.frames_saved = self.frames
         try:
             self._flush_rows(log)
             log.close()  # writes the JSON
         except OSError as exc:
             raise RecordingError(f"{describe_os_error(exc, Path(exc.filename or self.json_path or self.path))}; "
-                                 f"the video {self.path} is complete ({self.frames} frames)") from exc
+                                 f"the video {self.path} is complete ({self.frames} frames)", self.frames) from exc
         if self.frames == 0:
             for path in self._paths:
                 path.unlink(missing_ok=True)
