@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,9 +49,11 @@ def options_from(args: argparse.Namespace) -> PipelineOptions:
                            blur=args.blur)
 
 
-def _frames(source: VideoSource) -> Iterator:
-    """The source's frames until it ends."""
+def _frames(source: VideoSource, times: deque[float]) -> Iterator:
+    """The source's frames until it ends; each one's presentation time goes to
+    `times`, in order (the reading runs ahead on its own thread)."""
     while (frame := source.read()) is not None:
+        times.append(source.time_s)
         yield frame
 
 
@@ -147,7 +150,7 @@ def annotate_video(args: argparse.Namespace) -> dict:
         pipeline = FramePipeline(options, engine=engine, detect_every=ANNOTATE_DETECT_EVERY)
         cleanup.callback(pipeline.close)
         sink = ResultsSink(args.output, source.fps, source.size, csv_path=args.csv, json_path=args.json,
-                           inputs=[args.input], overwrite=args.overwrite)
+                           inputs=[args.input], overwrite=args.overwrite, frame_times=True)
         writer = _BackgroundWriter(sink)
         frames = faces_total = 0
         limit = max(1, round(args.duration * source.fps)) if args.duration else None
@@ -157,13 +160,14 @@ def annotate_video(args: argparse.Namespace) -> dict:
                       disable=not progress) as bar:
                 # detection and crops of frame n+1 on their own thread while the model reads frame n
                 # decoding on its own thread too; a stop request ends it even while a stream reconnects
-                decoded = overlap.ahead(_frames(source), depth=4, name="decode", until=lambda: bool(stop))
+                times: deque[float] = deque()
+                decoded = overlap.ahead(_frames(source, times), depth=4, name="decode", until=lambda: bool(stop))
                 for item in overlap.ahead(map(pipeline.prepare, decoded), name="detect", depth=PREPARE_AHEAD,
                                           enabled=plan.overlap):
                     if frames == limit:
                         break
                     result = pipeline.finish(item)
-                    writer.write(result.frame, frames, frames / source.fps, result.faces, trained)
+                    writer.write(result.frame, frames, times.popleft(), result.faces, trained)
                     faces_total += int((result.faces.missed == 0).sum())
                     frames += 1
                     bar.update(1)

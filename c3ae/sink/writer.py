@@ -43,6 +43,8 @@ from c3ae.sink.results_log import ResultsLog
 MIN_FREE_MB = 200.0
 SPACE_CHECK_EVERY = 30  # frames between free-space checks
 H264_ENCODERS = ("libx264", "libopenh264")
+TIMESCALE = 90_000  # ticks a second of a timed video (MPEG's clock: whole ticks for 24, 25, 30 and 30000/1001)
+MIN_SIDE = 16  # smallest frame side written (x264 refuses 1x1 and 2x2)
 FRAGMENT_FLAGS = "frag_keyframe+empty_moov+default_base_moof"
 
 
@@ -119,10 +121,14 @@ def frames_in(path: str | Path) -> int:
 
 
 class H264Writer:
-    """H.264 in fragmented MP4; every `gop` frames a fragment reaches the file."""
+    """H.264 in fragmented MP4; every `gop` frames a fragment reaches the file.
+    Frames are `1/fps` apart, or at the times given to `write` (`timed`: the
+    input's own presentation times, so a variable frame rate stays in step)."""
 
-    def __init__(self, path: Path, fps: float, size: tuple[int, int], encoder: str) -> None:
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], encoder: str, timed: bool = False) -> None:
         self.path = path
+        self._tick = Fraction(1, TIMESCALE) if timed else None  # the time base of `write`'s times
+        self._last_pts = -1
         self.gop = max(1, round(fps))  # one keyframe, hence one fragment, per second
         self.size = (size[0] - size[0] % 2, size[1] - size[1] % 2)  # 4:2:0 needs even sides
         self.frames = 0
@@ -140,18 +146,24 @@ class H264Writer:
             self._stream.width, self._stream.height = self.size
             self._stream.pix_fmt = "yuv420p"
             self._stream.codec_context.gop_size = self.gop
+            if self._tick is not None:
+                self._stream.codec_context.time_base = self._tick
         except Exception:
             self._file.close()
             raise
 
-    def write(self, frame: np.ndarray) -> bool:
-        """Encode one BGR frame; True when every earlier frame is now in the file."""
+    def write(self, frame: np.ndarray, time_s: float | None = None) -> bool:
+        """Encode one BGR frame (shown at `time_s` when timed); True when every earlier
+        frame is now in the file."""
         w, h = self.size
         # OpenCV's BGR -> I420 (BT.601, video range, as swscale's) is SIMD: 0.5 ms a 640x360 frame against
         # 1.2 through PyAV's reformat, and its averaged chroma round-trips closer to the source. The frame
         # wraps that fresh array without a copy (the encoder copies it in), so the GIL is not held for one
         image = av.VideoFrame.from_numpy_buffer(cv2.cvtColor(frame[:h, :w], cv2.COLOR_BGR2YUV_I420), format="yuv420p")
-        image.pts = self.frames
+        if self._tick is None or time_s is None:
+            image.pts = self.frames
+        else:  # strictly increasing, as the muxer requires
+            image.pts = self._last_pts = max(self._last_pts + 1, round(time_s / self._tick))
         boundary = self.frames > 0 and self.frames % self.gop == 0
         if self.frames % self.gop == 0:
             image.pict_type = av.video.frame.PictureType.I  # the muxer starts a fragment at each keyframe
@@ -183,7 +195,7 @@ class Mp4vWriter:
         if not self._writer.isOpened():
             raise RecordingError(f"Cannot write a video to {path}")
 
-    def write(self, frame: np.ndarray) -> bool:
+    def write(self, frame: np.ndarray, _time_s: float | None = None) -> bool:
         """Never True: nothing is playable before `close`, so the CSV rows wait for it too."""
         self._writer.write(frame)
         return False
@@ -199,13 +211,16 @@ def h264_encoder() -> str | None:
     return next((name for name in H264_ENCODERS if name in av.codecs_available), None)
 
 
-def open_video(path: Path, fps: float, size: tuple[int, int]) -> H264Writer | Mp4vWriter:
+def open_video(path: Path, fps: float, size: tuple[int, int], timed: bool = False) -> H264Writer | Mp4vWriter:
+    if min(size) < MIN_SIDE:
+        raise RecordingError(f"Cannot write {size[0]}x{size[1]} frames to {path}: video needs at least "
+                             f"{MIN_SIDE}x{MIN_SIDE}")
     encoder = h264_encoder()
     if encoder is None:
         print("note: no H.264 encoder (PyAV with libx264) here; writing MPEG-4 Part 2 (mp4v), which some "
               "players cannot play and which is lost if the program is killed", file=sys.stderr)
         return Mp4vWriter(path, fps, size)
-    return H264Writer(path, fps, size, encoder)
+    return H264Writer(path, fps, size, encoder, timed)
 
 
 class ResultsSink:
@@ -218,8 +233,11 @@ class ResultsSink:
     def __init__(self, video_path: str | Path, fps: float, size: tuple[int, int], *,
                  csv_path: str | Path | None = None, json_path: str | Path | None = None,
                  inputs: Iterable[str | Path] = (), overwrite: bool = False,
-                 min_free_mb: float = MIN_FREE_MB) -> None:
+                 min_free_mb: float = MIN_FREE_MB, frame_times: bool = False) -> None:
+        """`frame_times`: each frame is shown at the `time_s` given to `write` (the
+        input's presentation time), not at its index over `fps`."""
         self.path = Path(video_path)
+        self.frame_times = frame_times
         self.csv_path = Path(csv_path) if csv_path else None
         self.json_path = Path(json_path) if json_path else None
         self.size = (int(size[0]), int(size[1]))
@@ -230,7 +248,7 @@ class ResultsSink:
         self._video: H264Writer | Mp4vWriter | None = None
         self._log: ResultsLog | None = None
         try:
-            self._video = open_video(self.path, fps, self.size)
+            self._video = open_video(self.path, fps, self.size, timed=frame_times)
             self._log = ResultsLog(self.csv_path, self.json_path)
         except OSError as exc:
             self._abandon()
@@ -255,7 +273,7 @@ class ResultsSink:
             for _ in range(repeat):
                 if self.frames % SPACE_CHECK_EVERY == 0 and self.frames > 0:  # opening checked frame 0
                     _check_space(self.path.parent, self.min_free_mb)
-                boundary = self._video.write(frame)
+                boundary = self._video.write(frame, time_s if self.frame_times and repeat == 1 else None)
                 self.frames += 1
                 if boundary:  # a fragment is in the file: its rows may follow
                     self.frames_saved = self.frames - 1
