@@ -14,6 +14,10 @@ class SourceError(RuntimeError):
     """A camera, video file or stream that cannot be opened or read."""
 
 
+class SourceCut(SourceError):
+    """The connection to an http(s) file was cut part-way: a truncated input (exit 1), not a refusal."""
+
+
 class FaceModelMissing(FileNotFoundError):
     """The BlazeFace model file is not on disk; the message says how to get it."""
 

@@ -25,6 +25,7 @@ from c3ae.errors import (
     OptionsError,
     OutputExists,
     RecordingError,
+    SourceCut,
     SourceError,
     UntrainedWeights,
     WeightsError,
@@ -203,6 +204,8 @@ def annotate_file(args: argparse.Namespace) -> tuple[int, dict, str]:
         summary = annotate_video(args)
     except OutputExists as exc:
         return EXIT_ERROR, {}, f"{exc}; pass --overwrite to replace it"
+    except SourceCut as exc:  # a download cut part-way: a truncated input
+        return EXIT_TRUNCATED, {}, str(exc)
     except RecordingError as exc:  # the disk filled or turned read-only: the frames saved still count
         return EXIT_ERROR, run_summary(args, frames=exc.frames_saved) if exc.frames_saved else {}, str(exc)
     except (*EXPECTED_ERRORS, UntrainedWeights) as exc:
