@@ -122,12 +122,12 @@ def frames_in(path: str | Path) -> int:
 
 class H264Writer:
     """H.264 in fragmented MP4; every `gop` frames a fragment reaches the file.
-    Frames are `1/fps` apart, or at the times given to `write` (`timed`: the
-    input's own presentation times, so a variable frame rate stays in step)."""
+    Frames are `1/fps` apart, or after `follow_times` at the times given to
+    `write` (the input's own, so a variable frame rate stays in step)."""
 
-    def __init__(self, path: Path, fps: float, size: tuple[int, int], encoder: str, timed: bool = False) -> None:
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], encoder: str) -> None:
         self.path = path
-        self._tick = Fraction(1, TIMESCALE) if timed else None  # the time base of `write`'s times
+        self._tick: Fraction | None = None  # the time base of `write`'s times, once `follow_times`
         self._last_pts = -1
         self.gop = max(1, round(fps))  # one keyframe, hence one fragment, per second
         self.size = (size[0] - size[0] % 2, size[1] - size[1] % 2)  # 4:2:0 needs even sides
@@ -146,11 +146,14 @@ class H264Writer:
             self._stream.width, self._stream.height = self.size
             self._stream.pix_fmt = "yuv420p"
             self._stream.codec_context.gop_size = self.gop
-            if self._tick is not None:
-                self._stream.codec_context.time_base = self._tick
         except Exception:
             self._file.close()
             raise
+
+    def follow_times(self) -> None:
+        """From the first frame on, show each at the time given to `write`."""
+        self._tick = Fraction(1, TIMESCALE)
+        self._stream.codec_context.time_base = self._tick
 
     def write(self, frame: np.ndarray, time_s: float | None = None) -> bool:
         """Encode one BGR frame (shown at `time_s` when timed); True when every earlier
@@ -211,7 +214,7 @@ def h264_encoder() -> str | None:
     return next((name for name in H264_ENCODERS if name in av.codecs_available), None)
 
 
-def open_video(path: Path, fps: float, size: tuple[int, int], timed: bool = False) -> H264Writer | Mp4vWriter:
+def open_video(path: Path, fps: float, size: tuple[int, int]) -> H264Writer | Mp4vWriter:
     if min(size) < MIN_SIDE:
         raise RecordingError(f"Cannot write {size[0]}x{size[1]} frames to {path}: video needs at least "
                              f"{MIN_SIDE}x{MIN_SIDE}")
@@ -220,7 +223,7 @@ def open_video(path: Path, fps: float, size: tuple[int, int], timed: bool = Fals
         print("note: no H.264 encoder (PyAV with libx264) here; writing MPEG-4 Part 2 (mp4v), which some "
               "players cannot play and which is lost if the program is killed", file=sys.stderr)
         return Mp4vWriter(path, fps, size)
-    return H264Writer(path, fps, size, encoder, timed)
+    return H264Writer(path, fps, size, encoder)
 
 
 class ResultsSink:
@@ -248,7 +251,9 @@ class ResultsSink:
         self._video: H264Writer | Mp4vWriter | None = None
         self._log: ResultsLog | None = None
         try:
-            self._video = open_video(self.path, fps, self.size, timed=frame_times)
+            self._video = open_video(self.path, fps, self.size)
+            if frame_times and isinstance(self._video, H264Writer):
+                self._video.follow_times()
             self._log = ResultsLog(self.csv_path, self.json_path)
         except OSError as exc:
             self._abandon()
@@ -273,7 +278,8 @@ class ResultsSink:
             for _ in range(repeat):
                 if self.frames % SPACE_CHECK_EVERY == 0 and self.frames > 0:  # opening checked frame 0
                     _check_space(self.path.parent, self.min_free_mb)
-                boundary = self._video.write(frame, time_s if self.frame_times and repeat == 1 else None)
+                timed = self.frame_times and repeat == 1
+                boundary = self._video.write(frame, time_s) if timed else self._video.write(frame)
                 self.frames += 1
                 if boundary:  # a fragment is in the file: its rows may follow
                     self.frames_saved = self.frames - 1
@@ -291,8 +297,8 @@ class ResultsSink:
     def _flush_rows(self, log: ResultsLog) -> None:
         try:
             log.flush()
-        except OSError as exc:  # a write error names no file: say it was the CSV
-            raise OSError(exc.errno, exc.strerror, str(self.csv_path)) from exc
+        except OSError as exc:  # a CSV write error names no file: say it was the CSV
+            raise OSError(exc.errno, exc.strerror, exc.filename or str(self.csv_path)) from exc
 
     def close(self) -> None:
         """Finalise every file; a run that wrote no frame leaves none."""
