@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_batch_stop import ROOT, _rows, _session, _wait_until, write_inputs
+from test_batch_stop import LONG_FRAMES, ROOT, Run, _rows, _session, _wait_until, write_inputs
 
 import c3ae.cli.batch as batch
 
@@ -122,3 +122,24 @@ def test_killing_the_main_while_its_workers_import_leaves_none_behind(start):
     annotate.wait(timeout=10)
     # was: 5-30 s, until their torch imports finished
     assert _wait_until(lambda: not _workers(annotate.pid), 3) < 1.5
+
+
+def test_a_stop_ends_a_real_run_whose_worker_is_stuck(inputs, tmp_path):
+    annotate = Run(inputs, tmp_path / "out")
+    try:
+        annotate.wait_for_two_files_in_progress()
+        stuck = _workers(annotate.process.pid)[0]
+        os.kill(stuck, signal.SIGSTOP)  # a hung decoder or network mount
+        os.kill(annotate.process.pid, signal.SIGTERM)
+        stopped = time.monotonic()
+        assert annotate.process.wait(timeout=60) == 143, annotate.stderr()  # was: still running, until SIGCONT
+        assert time.monotonic() - stopped < batch.STOP_GRACE_S + 5
+        assert _wait_until(lambda: not annotate.children(), 5) < 5
+        assert "Traceback" not in annotate.stderr(), annotate.stderr()
+        rows = _rows(annotate.out)
+        progress = [rows[name] for name in ("b.mp4", "c.mp4")]
+        assert {row["status"] for row in progress} == {"stopped"}, rows
+        assert all(0 < int(row["frames"]) < LONG_FRAMES for row in progress), rows
+        assert any("was killed" in row["message"] for row in progress), rows
+    finally:
+        annotate.close()
