@@ -15,8 +15,9 @@ still leaves a playable video and the CSV rows of the frames done; even a
 killed process leaves all but the last second (see `c3ae.sink.writer`).
 
 Exit status: 0 done; 1 the input ended before the frame count its header
-announces (the outputs hold the frames read); 2 refused or failed (the message
-says why, and what was saved); 130 after Ctrl+C, 143 after SIGTERM.
+announces, lost frames to damage, or its download was cut (the outputs hold the
+frames read); 2 refused or failed (the message says why, and what was saved);
+130 after Ctrl+C, 143 after SIGTERM.
 """
 from __future__ import annotations
 

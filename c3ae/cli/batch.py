@@ -176,9 +176,10 @@ def _killed(job: Job) -> dict:
     """The row of a file whose worker did not answer a stop and was killed: its
     video holds the fragments written before (counted), or it had not begun."""
     frames = frames_in(job.video) if job.video and Path(job.video).is_file() else 0
+    held = f"the video holds {frames} frames" if frames else "no frame was written"
     return {"input": job.input, "status": "stopped", "frames": frames, "video": job.video if frames else "",
-            "message": f"its worker did not stop within {STOP_GRACE_S:g} s and was killed; "
-                       f"the video holds {frames} frames", "code": EXIT_TRUNCATED}
+            "message": f"its worker did not stop within {STOP_GRACE_S:g} s and was killed; {held}",
+            "code": EXIT_TRUNCATED}
 
 
 def _run_in_pool(jobs: list[Job], workers: int, share: int, done: Callable[[dict], None],
