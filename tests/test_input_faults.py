@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import shutil
 import threading
 import time
 from fractions import Fraction
