@@ -259,7 +259,7 @@ class VideoSource:
             self.time_s = self.position * step
             return
         with self._cap_lock:
-            stamp = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000
+            stamp = max(self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000, 0.0)  # from the start, never before it
         if stamp <= self._last_stamp:  # none, or repeated: one frame on
             stamp = self._last_stamp + step
         self.time_s = self._last_stamp = stamp
