@@ -7,6 +7,9 @@ import sys
 
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "annotate":
+        from c3ae.runtime.stops import record_stops
+
+        record_stops()  # before the seconds of imports: a stop then is kept, not lost or a traceback
         from c3ae.cli.annotate import main as annotate_main
 
         return annotate_main(argv[1:])

@@ -1,13 +1,15 @@
 """Soak: 10,000 frames through the pipeline and the sink, reporting memory growth.
 
-    python bench/soak.py [VIDEO] [--frames 10000] [--limit-mb 50]
+    python bench/soak.py [VIDEO] [--frames 10000] [--limit-mb 50] [--csv] [--json] [--tracks]
 
 A benchmark, not a test (it takes minutes). Frames come from VIDEO, looped, or
 from a 640x360 clip of two real faces from ../shared/datasets/aaf-train (moving
 shapes without the dataset). Every frame is processed, drawn and written as
-H.264 with its CSV rows to a temporary folder, as `annotate` does. Resident
-memory is sampled after a warm-up and every 500 frames; the exit status is 1
-when it grew by more than --limit-mb.
+H.264 to a temporary folder with the tables asked for (--csv, --json, and
+--tracks: the per-person table and JSON block at the end), as `annotate` does:
+its detection schedule, one pass without the app's seek history. Resident
+memory is sampled after a warm-up, every 500 frames and after the last
+table; the exit status is 1 when it grew by more than --limit-mb.
 """
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from c3ae.options import PipelineOptions
+from c3ae.options import ANNOTATE_DETECT_EVERY, PipelineOptions
 from c3ae.pipeline import FramePipeline
+from c3ae.sink.results_log import add_tracks_to_json, track_rows, write_tracks_csv
 from c3ae.sink.writer import ResultsSink
 from c3ae.source.video import VideoSource
 
@@ -72,24 +75,36 @@ def main() -> int:
     parser.add_argument("video", nargs="?")
     parser.add_argument("--frames", type=int, default=10_000)
     parser.add_argument("--limit-mb", type=float, default=50.0)
+    parser.add_argument("--csv", action="store_true", help="write the per-face CSV")
+    parser.add_argument("--json", action="store_true", help="write the per-frame JSON")
+    parser.add_argument("--tracks", action="store_true", help="write the per-person table (and JSON block)")
     args = parser.parse_args()
     if args.frames <= WARMUP:
         parser.error(f"--frames must be more than the {WARMUP}-frame warm-up")
     frames = looped(args.video)
     first = next(frames)
-    pipeline = FramePipeline(PipelineOptions(), source=args.video)
+    pipeline = FramePipeline(PipelineOptions(), source=args.video, detect_every=ANNOTATE_DETECT_EVERY)
+    trained = pipeline.engine.trained
     samples: list[tuple[int, float]] = []
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp, \
-            ResultsSink(Path(tmp) / "soak.mp4", 30.0, (first.shape[1], first.shape[0]),
-                        csv_path=Path(tmp) / "soak.csv") as sink:
-        for i, frame in enumerate(itertools.chain([first], itertools.islice(frames, args.frames - 1))):
-            result = pipeline.process(frame, index=i, time_s=i / 30.0, seekable=True)
-            sink.write(result)
-            if i + 1 == WARMUP or (i + 1) % SAMPLE_EVERY == 0:
-                samples.append((i + 1, rss_mb()))
-                fps = (i + 1) / (time.perf_counter() - start)
-                print(f"{i + 1:>6} frames  {samples[-1][1]:8.1f} MB  {fps:5.1f} FPS", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        json_path = folder / "soak.json" if args.json else None
+        with ResultsSink(folder / "soak.mp4", 30.0, (first.shape[1], first.shape[0]),
+                         csv_path=folder / "soak.csv" if args.csv else None, json_path=json_path) as sink:
+            for i, frame in enumerate(itertools.chain([first], itertools.islice(frames, args.frames - 1))):
+                sink.write(pipeline.process(frame, index=i, time_s=i / 30.0))
+                if i + 1 == WARMUP or (i + 1) % SAMPLE_EVERY == 0:
+                    samples.append((i + 1, rss_mb()))
+                    fps = (i + 1) / (time.perf_counter() - start)
+                    print(f"{i + 1:>6} frames  {samples[-1][1]:8.1f} MB  {fps:5.1f} FPS", flush=True)
+        if args.tracks:
+            people = track_rows(pipeline.tracker.summaries(), 30.0, trained)
+            write_tracks_csv(folder / "soak.tracks.csv", people)
+            if json_path is not None:
+                add_tracks_to_json(json_path, people)
+            samples.append((args.frames, rss_mb()))
+            print(f"{len(people)} people written: {samples[-1][1]:8.1f} MB", flush=True)
     pipeline.close()
     baseline = samples[0][1]
     growth = max(mb for _, mb in samples) - baseline

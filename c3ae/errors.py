@@ -14,6 +14,10 @@ class SourceError(RuntimeError):
     """A camera, video file or stream that cannot be opened or read."""
 
 
+class SourceCut(SourceError):
+    """The connection to an http(s) file was cut part-way: a truncated input (exit 1), not a refusal."""
+
+
 class FaceModelMissing(FileNotFoundError):
     """The BlazeFace model file is not on disk; the message says how to get it."""
 
@@ -27,7 +31,12 @@ class UntrainedWeights(RuntimeError):
 
 
 class RecordingError(RuntimeError):
-    """Writing results failed or was refused (bad output path, disk full); see `c3ae.sink.writer`."""
+    """Writing results failed or was refused (bad output path, disk full); see `c3ae.sink.writer`.
+    `frames_saved`: the frames the video holds all the same (a batch row reports them)."""
+
+    def __init__(self, message: str, frames_saved: int = 0) -> None:
+        super().__init__(message)
+        self.frames_saved = frames_saved
 
 
 class OutputExists(RecordingError):

@@ -84,10 +84,10 @@ class SeekHistory:
     _held: int = 0  # track states (plus one per frame) in _states
 
     @staticmethod
-    def _size(state: tuple[TrackerState, ShotCutDetector]) -> int:
+    def _size(state: tuple[TrackerState, ShotCutDetector, tuple]) -> int:
         return len(state[0].tracks) + 1
 
-    def put(self, frame_index: int, state: tuple[TrackerState, ShotCutDetector]) -> None:
+    def put(self, frame_index: int, state: tuple[TrackerState, ShotCutDetector, tuple]) -> None:
         old = self._states.pop(frame_index, None)
         if old is not None:
             self._held -= self._size(old)
@@ -96,7 +96,7 @@ class SeekHistory:
         while self._held > self.budget and len(self._states) > 1:
             self._held -= self._size(self._states.popitem(last=False)[1])
 
-    def get(self, frame_index: int) -> tuple[TrackerState, ShotCutDetector] | None:
+    def get(self, frame_index: int) -> tuple[TrackerState, ShotCutDetector, tuple] | None:
         return self._states.get(frame_index)
 
     def clear(self) -> None:
@@ -133,6 +133,7 @@ class FramePipeline:
                                           workers=threads.current().tile_workers, always=options.tiles == "on")
         self.tracker = FaceTracker(smoothing=options.smoothing, high_score=options.min_score)
         self.cuts = ShotCutDetector()  # judges each frame once, for the schedule and the tracker
+        self._fresh_detector = self.detector.snapshot()  # a new source starts from it
         self.schedule = DetectionSchedule(detect_every, confirm=self.tracker.confirm_hits)
         self._newest_track = 0  # the highest track ID the tracker has given out
         self.history = SeekHistory()
@@ -181,8 +182,7 @@ class FramePipeline:
         """Forget tracks and their per-frame history (a new source)."""
         self.tracker.reset()
         self.cuts.reset()
-        if isinstance(self.detector, TiledDetector):
-            self.detector.reset()
+        self.detector.restore(self._fresh_detector)
         self.history.clear()
         self._last_index = None
         self.schedule.reset()
@@ -197,9 +197,11 @@ class FramePipeline:
         if state is not None:
             self.tracker.restore(state[0])
             self.cuts = copy.deepcopy(state[1])
+            self.detector.restore(state[2])
         else:
             self.tracker.reset()
             self.cuts.reset()
+            self.detector.restore(self._fresh_detector)
 
     # -------------------------------------------------------------------------
     def process(self, frame: np.ndarray, draw: bool = True, *, index: int | None = None,
@@ -211,7 +213,7 @@ class FramePipeline:
             self._rewind(index)
         result = self.finish(self.prepare(frame, index, time_s), draw)
         if seekable and index is not None:
-            self.history.put(index, (self.tracker.snapshot(), copy.deepcopy(self.cuts)))
+            self.history.put(index, (self.tracker.snapshot(), copy.deepcopy(self.cuts), self.detector.snapshot()))
             self._last_index = index
         return result
 

@@ -33,8 +33,7 @@ def _decoded(source: VideoSource | Iterable[np.ndarray], fps: float) -> Iterator
     """(frame, index, presentation time) until the source ends."""
     if isinstance(source, VideoSource):
         while (frame := source.read()) is not None:
-            index = source.position - 1
-            yield frame, index, index / source.fps
+            yield frame, source.position - 1, source.time_s
         return
     for index, frame in enumerate(source):
         yield frame, index, index / fps

@@ -12,6 +12,7 @@ from synth import count_frames, write_clip
 
 from c3ae.cli.annotate import main
 from c3ae.cli.batch import collect_inputs, plan_jobs, sniff_video
+from c3ae.cli.job import AnnotateJob
 
 
 def _clip(path, n=8, shade=0):
@@ -31,7 +32,7 @@ def test_inputs_are_found_by_extension_and_by_content(tmp_path):
     assert [v.name for v in videos] == ["a.mp4", "recording"]
     assert skipped == [(str(tmp_path / "notes.txt"), "not a video"), (str(tmp_path / "gone.mp4"), "not found")]
     assert sniff_video(clip) and not sniff_video(tmp_path / "notes.txt")
-    jobs = plan_jobs([clip, tmp_path / "sub" / "a.mov"], tmp_path / "out", {})
+    jobs = plan_jobs([clip, tmp_path / "sub" / "a.mov"], tmp_path / "out", AnnotateJob("", ""))
     assert [j.video for j in jobs] == [str(tmp_path / "out" / "a.mp4"), str(tmp_path / "out" / "a-2.mp4")]
     assert jobs[1].tracks == str(tmp_path / "out" / "a-2.tracks.csv")
 

@@ -14,8 +14,8 @@ from synth import count_frames
 
 import c3ae.source.http_file
 from c3ae.cli.annotate import main
-from c3ae.cli.stops import stop_requests
 from c3ae.errors import SourceError
+from c3ae.runtime.stops import stop_requests
 from c3ae.source.http_file import index_at_end, probe
 from c3ae.source.video import VideoSource
 

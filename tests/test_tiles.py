@@ -147,3 +147,19 @@ def test_hands_lights_and_dark_patches_get_no_track():
     assert not any(np.isfinite(faces.ages_smoothed).any() for faces in tracked)  # no box gets an age
     assert pipeline.tracker.summaries() == []  # nobody: no tentative track lived to be confirmed
     assert sum(len(faces) > 0 for faces in tracked) <= 3
+
+
+def test_a_restored_state_gives_the_same_answer_again():
+    """A player that steps back restores the detector's memory (rotation, known
+    faces, refused places): the frame after gets the same faces as the first time."""
+    frame = _mosaic()
+    shifted = np.roll(frame, 6, axis=1)
+    with TiledDetector(FaceDetector("full", video=False), always=True, per_call=5) as tiled:
+        tiled.detect(frame)
+        state = tiled.snapshot()
+        first = tiled.detect(shifted)
+        tiled.detect(frame)
+        tiled.restore(state)
+        again = tiled.detect(shifted)
+    assert len(first) >= 12
+    np.testing.assert_array_equal(again.boxes, first.boxes)

@@ -15,8 +15,9 @@ still leaves a playable video and the CSV rows of the frames done; even a
 killed process leaves all but the last second (see `c3ae.sink.writer`).
 
 Exit status: 0 done; 1 the input ended before the frame count its header
-announces (the outputs hold the frames read); 2 refused or failed (the message
-says why, and what was saved); 130 after Ctrl+C, 143 after SIGTERM.
+announces, lost frames to damage, or its download was cut (the outputs hold the
+frames read); 2 refused or failed (the message says why, and what was saved);
+130 after Ctrl+C, 143 after SIGTERM.
 """
 from __future__ import annotations
 
@@ -30,10 +31,11 @@ from pathlib import Path
 
 from c3ae.cli.exits import EXIT_ERROR, EXPECTED_ERRORS
 from c3ae.cli.job import AnnotateJob, job_from
-from c3ae.cli.stops import stop_requests
 from c3ae.errors import BatchError, OptionsError, OutputExists, UntrainedWeights
 from c3ae.options import DEFAULT_RECONNECT_S, DETECTORS, DEVICES, TILES, PipelineOptions, range_text
-from c3ae.runtime.paths import DEFAULT_WEIGHTS
+from c3ae.runtime.paths import DEFAULT_WEIGHTS, too_long
+from c3ae.runtime.stops import stop_requests
+from c3ae.source.video import is_stream
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -151,6 +153,17 @@ def _main_batch(args: argparse.Namespace, template: AnnotateJob) -> int:
     return 128 + stop[0] if stop else code
 
 
+def _too_long(args: argparse.Namespace) -> str | None:
+    """The first path given that the system would refuse as too long, and why."""
+    given = [("input", i) for i in args.inputs if not (is_stream(i) or i.strip().isdigit())]
+    given += [(f"--{k}" if k != "output" else "-o", getattr(args, k)) for k in ("output", "csv", "json", "tracks")]
+    for what, path in given:
+        if path and (why := too_long(path)):
+            shown = path if len(path) <= 60 else f"{path[:28]}...{path[-28:]}"
+            return f"{what} {shown}: {why}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:  # checked before the model, the detector and the codecs load: a typo is refused at once
@@ -158,13 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     except OptionsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    if problem := _too_long(args):
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     with _native_logs_silenced(args.verbose):
         if _is_batch(args):
             return _main_batch(args, job)
         from c3ae.cli.one_input import annotate_file
 
         code, summary, message = annotate_file(job)
-        if summary:
+        if summary and code != EXIT_ERROR:
             note = ""
             if summary["signal"] is not None:
                 held = ("the video holds the frames done" if summary["frames"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as futures
+import contextlib
 import csv
 import os
 import signal
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TextIO
 
 from tqdm import tqdm
 
@@ -31,10 +33,11 @@ from c3ae.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_TRUNCATED
 from c3ae.cli.job import AnnotateJob
 from c3ae.cli.one_input import annotate_file
 from c3ae.cli.pool import WorkerPool
-from c3ae.cli.stops import STOP_SIGNALS, StopRecorder
 from c3ae.errors import BatchError
 from c3ae.runtime import threads
-from c3ae.sink.writer import check_outputs
+from c3ae.runtime.paths import name_limit
+from c3ae.runtime.stops import STOP_SIGNALS, StopRecorder
+from c3ae.sink.writer import check_outputs, describe_os_error, frames_in
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts",
                               ".m2ts", ".wmv", ".asf", ".flv", ".3gp", ".ogv", ".mjpeg", ".mjpg", ".y4m"})
@@ -42,6 +45,8 @@ SUMMARY_COLUMNS = ["input", "status", "frames", "faces", "people", "seconds", "f
                    "csv", "tracks", "message"]
 LOCAL_RAY_CPUS = 2
 POLL_S = 0.2  # how often the parent looks for finished files and a stop request
+STOP_GRACE_S = 5.0  # after a stop, how long a worker gets to finalise its file before it is killed
+LOST_LIMIT = 2  # a file lost with its pool this often runs alone next
 RAY_STOP_WAIT_S = 10.0  # after a stop, how long Ray tasks get to finalise their files and report
 RAY_RETRIES = 3  # a file whose worker dies (node lost, out of memory) is run again up to this often
 
@@ -103,14 +108,24 @@ def collect_inputs(paths: Iterable[str]) -> tuple[list[Path], list[tuple[str, st
     return videos, skipped
 
 
+def _shortened(stem: str, room: int) -> str:
+    """`stem` cut to `room` bytes of its file system encoding, whole characters only."""
+    encoded = os.fsencode(stem)
+    return stem if len(encoded) <= room else encoded[:room].decode(sys.getfilesystemencoding(), "ignore")
+
+
 def plan_jobs(videos: list[Path], outdir: Path, template: AnnotateJob) -> list[Job]:
-    """Output names OUTDIR/<stem>.*; a stem taken by an earlier input gets -2, -3..."""
+    """Output names OUTDIR/<stem>.*; a stem taken by an earlier input gets -2, -3...
+    and one too long for the folder's file system (with its longest suffix and
+    such a number) is shortened."""
     jobs, taken = [], set()
+    room = name_limit(outdir) - len(".tracks.csv") - len("-999")
     for video in videos:
-        stem, n = video.stem, 1
+        base_stem = _shortened(video.stem, room)
+        stem, n = base_stem, 1
         while stem in taken:
             n += 1
-            stem = f"{video.stem}-{n}"
+            stem = f"{base_stem}-{n}"
         taken.add(stem)
         base = outdir / stem
         jobs.append(Job(str(video), f"{base}.mp4", f"{base}.csv", f"{base}.tracks.csv", template))
@@ -141,17 +156,12 @@ def _lost(job: Job, why: str) -> dict:
     return {"input": job.input, "status": "failed", "message": why, "code": EXIT_ERROR}
 
 
-def _apply_threads(cores: int) -> None:
-    """The thread policy of a process that has `cores` of the machine to itself."""
-    threads.apply(threads.plan_for(cores))
-
-
 def _run_job_on_one_core(job: Job) -> dict:
     """A Ray task: it holds one CPU of its node. The file runs on a helper thread
     because `ray.cancel` raises KeyboardInterrupt in the task's main thread at
     any point: here it only turns into a stop request, so the file is finalised
     and its row reports the frames done."""
-    _apply_threads(1)
+    threads.apply_share(1)
     recorder = StopRecorder()  # the file's own stop_requests shares its list (and sees a Ctrl+C to the group)
     previous = signal.signal(signal.SIGINT, recorder)
     rows: list[dict] = []
@@ -168,13 +178,24 @@ def _run_job_on_one_core(job: Job) -> dict:
     return rows[0]
 
 
+def _killed(job: Job) -> dict:
+    """The row of a file whose worker did not answer a stop and was killed: its
+    video holds the fragments written before (counted), or it had not begun."""
+    frames = frames_in(job.video) if job.video and Path(job.video).is_file() else 0
+    held = f"the video holds {frames} frames" if frames else "no frame was written"
+    return {"input": job.input, "status": "stopped", "frames": frames, "video": job.video if frames else "",
+            "message": f"its worker did not stop within {STOP_GRACE_S:g} s and was killed; {held}",
+            "code": EXIT_TRUNCATED}
+
+
 def _run_in_pool(jobs: list[Job], workers: int, share: int, done: Callable[[dict], None],
                  stop: list[int]) -> list[Job]:
     """Run `jobs` in a pool of `workers` processes, calling `done` with each row; a
-    stop request stops every worker. Returns the jobs lost to a process that died
-    (which breaks the pool: its other files come back too)."""
-    broken = []
-    with WorkerPool(workers, _apply_threads, (share,)) as pool:
+    stop request stops every worker, and those still running STOP_GRACE_S later
+    are killed (their files get `_killed` rows). Returns the jobs lost to a
+    process that died (which breaks the pool: its other files come back too)."""
+    broken, stopped_at, killed = [], None, False
+    with WorkerPool(workers, threads.apply_share, (share,)) as pool:
         pending = {pool.submit(run_job, job): job for job in jobs}
         while pending:
             futures.wait(pending, timeout=POLL_S, return_when=futures.FIRST_COMPLETED)
@@ -186,31 +207,48 @@ def _run_in_pool(jobs: list[Job], workers: int, share: int, done: Callable[[dict
                 except futures.CancelledError:  # stopped while queued: a 'not run' row
                     continue
                 except futures.process.BrokenProcessPool:
-                    broken.append(job)
+                    if killed:
+                        done(_killed(job))
+                    elif not stop:
+                        broken.append(job)
                     continue
                 if row is not None:  # None: its worker was stopped before it began
                     done(row)
-            if stop:
+            if stop and stopped_at is None:
+                stopped_at = time.monotonic()
                 pool.stop(stop[0])
+            elif stop and not killed and time.monotonic() - stopped_at > STOP_GRACE_S:
+                killed = True
+                pool.kill()
     return broken
 
 
 def run_local(jobs: list[Job], workers: int, done: Callable[[dict], None], stop: list[int]) -> None:
     """Run `jobs` in `workers` processes (here, when 1), calling `done` with each row;
-    after a stop request nothing new starts and the running files are finalised."""
+    after a stop request nothing new starts and the running files are finalised.
+    A worker that dies takes its pool's files with it: they run again in a new
+    pool of `workers`, and a file lost LOST_LIMIT times runs alone, so its crash
+    is surely its own (a failed row) and the rest keep `workers` at once."""
     share = max(1, threads.usable_cores() // workers)
     if workers <= 1:
-        _apply_threads(share)
+        threads.apply_share(share)
         for job in jobs:
             if stop:
                 break
             done(run_job(job))
         return
-    for job in _run_in_pool(jobs, workers, share, done, stop):
-        if stop:
-            break
-        if _run_in_pool([job], 1, share, done, stop):  # alone, so the crash is this file's
-            done(_lost(job, "its worker process died (a crash decoding it?)"))
+    losses: dict[str, int] = {}
+    todo = jobs
+    while todo and not stop:
+        lost = _run_in_pool(todo, min(workers, len(todo)), share, done, stop)
+        for job in lost:
+            losses[job.input] = losses.get(job.input, 0) + 1
+        todo = [job for job in lost if losses[job.input] < LOST_LIMIT]
+        for job in (job for job in lost if losses[job.input] >= LOST_LIMIT):
+            if stop:
+                break
+            if _run_in_pool([job], 1, share, done, stop):
+                done(_lost(job, "its worker process died (a crash decoding it?)"))
 
 
 def run_ray(jobs: list[Job], address: str, done: Callable[[dict], None], stop: list[int]) -> None:
@@ -255,26 +293,47 @@ def run_ray(jobs: list[Job], address: str, done: Callable[[dict], None], stop: l
 
 class SummaryFile:
     """summary.csv, written as the run goes (a row per finished file, so a killed
-    run keeps them) and rewritten at the end in input order with every input."""
+    run keeps them) and rewritten at the end in input order with every input.
+    A folder that turns read-only or fills up part-way ends no run: the first
+    failure is kept in `error`, and the caller prints the rows instead."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._write([], "w")
+        self.error: str | None = None
+        try:
+            self._write([], "w")
+        except OSError as exc:
+            raise BatchError(describe_os_error(exc, path)) from exc
 
     def _write(self, rows: list[dict], mode: str, path: Path | None = None) -> None:
         with open(path or self.path, mode, newline="") as f:
-            writer = csv.DictWriter(f, SUMMARY_COLUMNS, extrasaction="ignore")
-            if mode == "w":
-                writer.writeheader()
-            writer.writerows(rows)
+            _table(f, rows, header=mode == "w")
 
     def add(self, row: dict) -> None:
-        self._write([row], "a")
+        if self.error is None:
+            try:
+                self._write([row], "a")
+            except OSError as exc:
+                self.error = describe_os_error(exc, self.path)
 
     def finish(self, rows: list[dict]) -> None:
+        """The whole table in one step; on failure summary.csv keeps the rows added."""
         partial = self.path.with_name(self.path.name + ".partial")
-        self._write(rows, "w", partial)
-        os.replace(partial, self.path)
+        try:
+            self._write(rows, "w", partial)
+            os.replace(partial, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            self.error = self.error or describe_os_error(exc, self.path)
+
+
+def _table(f: TextIO, rows: list[dict], header: bool = True) -> None:
+    """Summary rows as CSV into `f`."""
+    writer = csv.DictWriter(f, SUMMARY_COLUMNS, extrasaction="ignore")
+    if header:
+        writer.writeheader()
+    writer.writerows(rows)
 
 
 def _output_folder(path: Path) -> None:
@@ -320,7 +379,12 @@ def annotate_batch(args: argparse.Namespace, template: AnnotateJob, stop: list[i
     rows.sort(key=lambda r: order[r["input"]])
     missing = [j for j in jobs if j.input not in {r["input"] for r in rows}]
     rows += [{"input": j.input, "status": "not run", "message": "the batch was stopped first"} for j in missing]
-    summary.finish(rows + [{"input": p, "status": "skipped", "message": why} for p, why in skipped])
+    table = rows + [{"input": p, "status": "skipped", "message": why} for p, why in skipped]
+    summary.finish(table)
     codes = [r.get("code", EXIT_TRUNCATED) for r in rows]
     code = EXIT_ERROR if EXIT_ERROR in codes else EXIT_OK if all(c == EXIT_OK for c in codes) else EXIT_TRUNCATED
+    if summary.error:  # the rows are not lost: they go to stderr
+        print(f"error: {summary.error}; the summary rows follow", file=sys.stderr)
+        _table(sys.stderr, table)
+        code = EXIT_ERROR
     return code, rows

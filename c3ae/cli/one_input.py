@@ -3,7 +3,7 @@ into the sinks, and how it went (frames, people, why it ended) for the
 single-input and the many-file commands alike.
 
 Ctrl+C or SIGTERM ask the loop to stop after the current frame and the outputs
-are finalised as after the last one (`c3ae.cli.stops`).
+are finalised as after the last one (`c3ae.runtime.stops`).
 """
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from tqdm import tqdm
 
 from c3ae.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_TRUNCATED, EXPECTED_ERRORS
 from c3ae.cli.job import AnnotateJob
-from c3ae.cli.stops import stop_requests
-from c3ae.errors import OutputExists, SourceError, UntrainedWeights
+from c3ae.errors import OutputExists, RecordingError, SourceCut, SourceError, UntrainedWeights
 from c3ae.model.runner import AgeEngine
 from c3ae.pipeline import FramePipeline
 from c3ae.run import frames as run_frames
 from c3ae.runtime import threads
+from c3ae.runtime.stops import stop_requests
 from c3ae.sink.background import BackgroundWriter
 from c3ae.sink.results_log import add_tracks_to_json, track_rows, write_tracks_csv
 from c3ae.sink.writer import ResultsSink, check_outputs, describe_os_error
@@ -62,7 +62,8 @@ def annotate_video(job: AnnotateJob) -> dict:
         pipeline = FramePipeline(options, engine=engine, detect_every=job.detect_every)
         cleanup.callback(pipeline.close)
         writer = BackgroundWriter(ResultsSink(job.output, source.fps, source.size, csv_path=job.csv,
-                                              json_path=job.json, inputs=[job.input], overwrite=job.overwrite))
+                                              json_path=job.json, inputs=[job.input], overwrite=job.overwrite,
+                                              frame_times=True))
         frames = faces_total = 0
         limit = max(1, round(job.duration * source.fps)) if job.duration else None
         start = time.perf_counter()
@@ -101,11 +102,16 @@ def run_summary(job: AnnotateJob, *, frames: int = 0, faces: int = 0, people: in
 
 def annotate_file(job: AnnotateJob) -> tuple[int, dict, str]:
     """`annotate_video` with its failures turned into an exit status and a message
-    for the user: (status, summary or {} when nothing ran, message or '')."""
+    for the user: (status, summary or {} when nothing ran, message or ''); after a
+    write error the summary holds only the frames saved (for a batch row)."""
     try:
         summary = annotate_video(job)
     except OutputExists as exc:
         return EXIT_ERROR, {}, f"{exc}; pass --overwrite to replace it"
+    except SourceCut as exc:  # a download cut part-way: a truncated input
+        return EXIT_TRUNCATED, {}, str(exc)
+    except RecordingError as exc:  # the disk filled or turned read-only: the frames saved still count
+        return EXIT_ERROR, run_summary(job, frames=exc.frames_saved) if exc.frames_saved else {}, str(exc)
     except (*EXPECTED_ERRORS, UntrainedWeights) as exc:
         return EXIT_ERROR, {}, str(exc)
     except OSError as exc:  # writing the per-person files after the video (e.g. the disk filled)

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from c3ae.cli.stops import STOP_SIGNALS, StopRecorder
+from c3ae.runtime.stops import STOP_SIGNALS, StopRecorder
 
 WATCH_S = 0.1  # how often a worker looks at its parent's pid and stop
 ORPHAN_GRACE_S = 3.0  # an orphaned worker's time to finalise its file before it exits anyway
@@ -80,10 +80,10 @@ def _start_worker(parent: int, parent_stop: Any, started: Any, setup: Callable[.
                   setup_args: tuple) -> None:
     """A worker's initializer: stop signals are recorded from now on (they were
     blocked since its start), it dies with its parent, then `setup` runs."""
+    _ask_for_parent_death_signal()  # first: nothing heavy is imported yet (see WorkerPool)
     _shared.update(stop=parent_stop, started=started)
     for sig in STOP_SIGNALS:
         signal.signal(sig, _stops)
-    _ask_for_parent_death_signal()
     if os.getppid() != parent:  # it died before the request could cover it
         os._exit(128 + signal.SIGTERM)
     threading.Thread(target=_watch, args=(parent, parent_stop), name="watchdog", daemon=True).start()
@@ -101,12 +101,16 @@ def _call(fn: Callable[[Any], Any], item: Any) -> Any:
 
 class WorkerPool:
     """`workers` fresh processes (spawn: no forked torch or detector threads), each
-    prepared by `setup(*setup_args)`; `stop` stops them all."""
+    prepared by `setup(*setup_args)`; `stop` stops them all, `kill` ends them.
+    `setup` must live in a module that imports nothing heavy (torch): a worker
+    loads it before its initializer runs, and only then asks to die with its
+    parent, so heavy imports come with the first item, after that request."""
 
     def __init__(self, workers: int, setup: Callable[..., None], setup_args: tuple = ()) -> None:
         context = multiprocessing.get_context("spawn")
         self._stop = context.RawValue("i", 0)  # the parent's stop signal; 0 until then
         self._started = context.RawValue("i", 0)  # 1 once a worker has taken an item
+        self._workers: list = []  # the worker processes when the stop came
         self._executor = futures.ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start_worker,
             initargs=(os.getpid(), self._stop, self._started, setup, setup_args))
@@ -125,11 +129,16 @@ class WorkerPool:
         if self._stop.value:
             return
         self._stop.value = signum
-        workers = list((self._executor._processes or {}).values())  # no public way to reach them
+        self._workers = list((self._executor._processes or {}).values())  # no public way to reach them
         self._executor.shutdown(wait=False, cancel_futures=True)
         if not self._started.value:
-            for process in workers:
-                process.kill()
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL every worker (after a stop they did not answer: a stuck decoder, a
+        hung network mount); their items fail with BrokenProcessPool."""
+        for process in self._workers or list((self._executor._processes or {}).values()):
+            process.kill()
 
     def __enter__(self) -> WorkerPool:
         return self

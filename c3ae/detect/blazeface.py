@@ -125,6 +125,7 @@ class FaceDetector:
         self._close_up = FaceDetector("short", video=True, min_score=min_score) if model == "full" and video else None
         self._close_up_seen = False  # a close-up was in the last call's answer
         self._confirmed = Faces.empty()  # the short-range model's confident close-ups on its last call
+        self._calls = 0  # calls so far: the clock of the periodic close-up search
         self.close_up_calls = 0  # calls that also ran the short-range model: what the rule costs
         with _quiet_native_stderr():
             self._detector = mp.FaceDetector.create_from_options(options)
@@ -175,7 +176,8 @@ class FaceDetector:
         if doubtful.any() and len(self._confirmed):
             iou, _ = _overlaps(faces.boxes, self._confirmed.boxes)
             vouched = doubtful & (iou.max(axis=1) >= 0.5)
-        if lost or (doubtful & ~vouched).any() or self._last_ts % CLOSE_UP_EVERY == 0:
+        self._calls += 1
+        if lost or (doubtful & ~vouched).any() or self._calls % CLOSE_UP_EVERY == 1:
             self._close_up.min_score, self._close_up.min_size = self.min_score, self.min_size
             close = self._close_up.detect(frame_bgr)
             self._confirmed = close[(close.sizes >= big_side) & (close.scores >= CLOSE_UP_TRUST)]
@@ -188,6 +190,15 @@ class FaceDetector:
             faces = faces.replace(scores=scores)
         self._close_up_seen = bool((faces.sizes >= big_side).any())
         return faces
+
+    def snapshot(self) -> tuple:
+        """What the answer to the next frame depends on besides the frame (the close-up
+        rule's memory), for a player that steps back (`c3ae.pipeline.SeekHistory`)."""
+        return self._calls, self._close_up_seen, self._confirmed
+
+    def restore(self, state: tuple) -> None:
+        """Answer the next frame as after the call `state` was taken at."""
+        self._calls, self._close_up_seen, self._confirmed = state
 
     def _to_faces(self, detections, width: int, height: int, px: int, py: int) -> Faces:
         boxes, kps, scores = [], [], []

@@ -119,10 +119,6 @@ class TiledDetector:
         self.min_side = int(min_side)
         self.always = bool(always)
         self.per_call = max(1, int(per_call))
-        self.reset()
-
-    def reset(self) -> None:
-        """A new source: no known faces, the rotation from the first tile."""
         self._calls = 0
         self._active_until = -1  # the last call on which tiles are active
         self._next = 0  # the next tile in rotation
@@ -165,6 +161,18 @@ class TiledDetector:
         self.base.min_size = float(value)
         for tiler in self._tilers:
             tiler.min_size = float(value)
+
+    def snapshot(self) -> tuple:
+        """What the answer to the next frame depends on besides the frame: the rotation,
+        the known faces, the refused places and the base detector's memory."""
+        return (self._calls, self._active_until, self._next, self._known, list(self._rejected),
+                self.base.snapshot())
+
+    def restore(self, state: tuple) -> None:
+        """Answer the next frame as after the call `state` was taken at."""
+        self._calls, self._active_until, self._next, self._known, rejected, base = state
+        self._rejected = list(rejected)
+        self.base.restore(base)
 
     def windows(self, height: int, width: int) -> list[tuple[int, int, int, int]]:
         """The tiles of a frame of this size, (x0, y0, x1, y1), row by row."""

@@ -94,6 +94,12 @@ def apply(plan: ThreadPlan | None = None) -> ThreadPlan:
     return plan
 
 
+def apply_share(cores: int) -> None:
+    """The plan of a process that has `cores` of the machine to itself (a batch
+    worker's setup: this module imports nothing heavy until it runs)."""
+    apply(plan_for(cores))
+
+
 def current() -> ThreadPlan:
     """The plan in force, or the one `apply` would choose (for the encoder and the benches)."""
     return _applied or plan_for()

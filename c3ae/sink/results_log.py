@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ COLUMNS = ["frame", "time_s", "track_id", "detected", "x", "y", "w", "h", "score
            "age_low", "age_high", "quality", "uncertain", *PROB_COLUMNS, "trained"]
 TRACK_COLUMNS = ["track_id", "first_frame", "last_frame", "frames", "seconds", "age", "age_low", "age_high",
                  "quality"]
+JSON_END = b"]}"  # what closes the frames list and the document, until the next rows
 _AGE_COLUMNS = ["age", "age_smoothed", "age_low", "age_high", *PROB_COLUMNS]
 
 
@@ -74,36 +76,49 @@ def write_tracks_csv(path: str | Path, rows: list[dict]) -> None:
 
 def add_tracks_to_json(path: str | Path, rows: list[dict]) -> None:
     """Give a finished per-frame JSON file its per-person block ("track_columns", "tracks");
-    the tracks are only known once the last frame is in."""
-    path = Path(path)
-    data = json.loads(path.read_text())
-    data.update(track_columns=TRACK_COLUMNS, tracks=rows)
-    path.write_text(json.dumps(data))
+    the tracks are only known once the last frame is in. Appended in place: the
+    frames are never read back into memory."""
+    block = json.dumps({"track_columns": TRACK_COLUMNS, "tracks": rows})
+    with open(path, "r+b") as f:
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) != b"}":
+            raise ValueError(f"{path} does not end as a JSON object")
+        f.seek(-1, os.SEEK_END)
+        f.write(f", {block[1:]}".encode())
 
 
 class ResultsLog:
-    """Rows to CSV, written on `flush()` (the sink flushes once the video holds
-    their frames, so the two agree after a crash), and optionally collected for
-    a JSON file at close. Creates no folder: the caller has checked the paths."""
+    """Rows to CSV and frames to JSON, written on `flush()` (the sink flushes once
+    the video holds their frames, so the files agree after a crash). The JSON is
+    streamed: after every flush it is a complete document (`{"columns": [...],
+    "frames": [...]}`) whose closing `]}` the next flush writes over, so memory
+    stays flat however long the run and a killed run leaves valid JSON. Creates
+    no folder: the caller has checked the paths."""
 
     def __init__(self, csv_path: str | Path | None = None, json_path: str | Path | None = None) -> None:
         self.csv_path = Path(csv_path) if csv_path else None
         self.json_path = Path(json_path) if json_path else None
         self._file = None
         self._writer = None
-        self._frames: list[dict] = []
+        self._json = None
+        self._json_written = 0  # frames in the JSON file
+        self._frames: list[dict] = []  # JSON frames waiting for the next flush
         self._pending: list[dict] = []
         if self.csv_path:
             self._file = open(self.csv_path, "w", newline="")
             self._writer = csv.DictWriter(self._file, fieldnames=COLUMNS)
             self._writer.writeheader()
+        if self.json_path:
+            self._json = open(self.json_path, "wb")
+            self._json.write(json.dumps({"columns": COLUMNS, "frames": []}).encode())
+            self._json.flush()
 
     def add(self, frame_index: int, time_s: float, faces: Faces, trained: bool) -> None:
-        """Queue one frame's rows for the CSV (written by the next `flush`)."""
+        """Queue one frame's rows (written by the next `flush`)."""
         rows = face_rows(frame_index, time_s, faces, trained)
         if self._writer is not None:
             self._pending.extend(rows)
-        if self.json_path:
+        if self._json is not None:
             self._frames.append({"frame": frame_index, "time_s": round(time_s, 4), "faces": rows})
 
     def flush(self) -> None:
@@ -112,18 +127,27 @@ class ResultsLog:
             self._writer.writerows(self._pending)
             self._file.flush()
         self._pending.clear()
+        if self._json is not None and self._frames:
+            items = ", ".join(json.dumps(frame) for frame in self._frames)
+            try:
+                self._json.seek(-len(JSON_END), os.SEEK_END)
+                self._json.write(f"{', ' if self._json_written else ''}{items}".encode() + JSON_END)
+                self._json.flush()
+            except OSError as exc:  # a write error names no file: say it was the JSON
+                raise OSError(exc.errno, exc.strerror, str(self.json_path)) from exc
+            self._json_written += len(self._frames)
+        self._frames.clear()
 
     def discard_pending(self) -> None:
         """Drop the queued rows (their frames never reached the video)."""
         self._pending.clear()
+        self._frames.clear()
 
     def close(self) -> None:
-        if self._file is not None:
-            try:
-                self.flush()
-            finally:
-                self._file.close()
-                self._file = None
-        if self.json_path:
-            self.json_path.write_text(json.dumps({"columns": COLUMNS, "frames": self._frames}))
-            self.json_path = None
+        try:
+            self.flush()
+        finally:
+            for f in (self._file, self._json):
+                if f is not None:
+                    f.close()
+            self._file = self._json = self._writer = None

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 MIN_FREE_MB = 200.0
 SPACE_CHECK_EVERY = 30  # frames between free-space checks
 H264_ENCODERS = ("libx264", "libopenh264")
+TIMESCALE = 90_000  # ticks a second of a timed video (MPEG's clock: whole ticks for 24, 25, 30 and 30000/1001)
+MIN_SIDE = 16  # smallest frame side written (x264 refuses 1x1 and 2x2)
 FRAGMENT_FLAGS = "frag_keyframe+empty_moov+default_base_moof"
 
 
@@ -109,11 +111,27 @@ def describe_os_error(exc: OSError, path: Path) -> str:
     return f"Cannot write {path}: {reasons.get(exc.errno, exc.strerror or str(exc))}"
 
 
+def frames_in(path: str | Path) -> int:
+    """Video frames a file holds, counted from its packets (no decoding): for a
+    partial file left by a killed writer, the frames of its complete fragments."""
+    if av is None:
+        return int(cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT))
+    count = 0
+    with contextlib.suppress(av.error.FFmpegError, OSError), av.open(str(path)) as container:
+        for packet in container.demux(video=0):
+            count += packet.size > 0
+    return count
+
+
 class H264Writer:
-    """H.264 in fragmented MP4; every `gop` frames a fragment reaches the file."""
+    """H.264 in fragmented MP4; every `gop` frames a fragment reaches the file.
+    Frames are `1/fps` apart, or after `follow_times` at the times given to
+    `write` (the input's own, so a variable frame rate stays in step)."""
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int], encoder: str) -> None:
         self.path = path
+        self._tick: Fraction | None = None  # the time base of `write`'s times, once `follow_times`
+        self._last_pts = -1
         self.gop = max(1, round(fps))  # one keyframe, hence one fragment, per second
         self.size = (size[0] - size[0] % 2, size[1] - size[1] % 2)  # 4:2:0 needs even sides
         self.frames = 0
@@ -135,14 +153,23 @@ class H264Writer:
             self._file.close()
             raise
 
-    def write(self, frame: np.ndarray) -> bool:
-        """Encode one BGR frame; True when every earlier frame is now in the file."""
+    def follow_times(self) -> None:
+        """From the first frame on, show each at the time given to `write`."""
+        self._tick = Fraction(1, TIMESCALE)
+        self._stream.codec_context.time_base = self._tick
+
+    def write(self, frame: np.ndarray, time_s: float | None = None) -> bool:
+        """Encode one BGR frame (shown at `time_s` when timed); True when every earlier
+        frame is now in the file."""
         w, h = self.size
         # OpenCV's BGR -> I420 (BT.601, video range, as swscale's) is SIMD: 0.5 ms a 640x360 frame against
         # 1.2 through PyAV's reformat, and its averaged chroma round-trips closer to the source. The frame
         # wraps that fresh array without a copy (the encoder copies it in), so the GIL is not held for one
         image = av.VideoFrame.from_numpy_buffer(cv2.cvtColor(frame[:h, :w], cv2.COLOR_BGR2YUV_I420), format="yuv420p")
-        image.pts = self.frames
+        if self._tick is None or time_s is None:
+            image.pts = self.frames
+        else:  # strictly increasing, as the muxer requires
+            image.pts = self._last_pts = max(self._last_pts + 1, round(time_s / self._tick))
         boundary = self.frames > 0 and self.frames % self.gop == 0
         if self.frames % self.gop == 0:
             image.pict_type = av.video.frame.PictureType.I  # the muxer starts a fragment at each keyframe
@@ -174,7 +201,7 @@ class Mp4vWriter:
         if not self._writer.isOpened():
             raise RecordingError(f"Cannot write a video to {path}")
 
-    def write(self, frame: np.ndarray) -> bool:
+    def write(self, frame: np.ndarray, _time_s: float | None = None) -> bool:
         """Never True: nothing is playable before `close`, so the CSV rows wait for it too."""
         self._writer.write(frame)
         return False
@@ -191,6 +218,9 @@ def h264_encoder() -> str | None:
 
 
 def open_video(path: Path, fps: float, size: tuple[int, int]) -> H264Writer | Mp4vWriter:
+    if min(size) < MIN_SIDE:
+        raise RecordingError(f"Cannot write {size[0]}x{size[1]} frames to {path}: video needs at least "
+                             f"{MIN_SIDE}x{MIN_SIDE}")
     encoder = h264_encoder()
     if encoder is None:
         print("note: no H.264 encoder (PyAV with libx264) here; writing MPEG-4 Part 2 (mp4v), which some "
@@ -209,8 +239,11 @@ class ResultsSink:
     def __init__(self, video_path: str | Path, fps: float, size: tuple[int, int], *,
                  csv_path: str | Path | None = None, json_path: str | Path | None = None,
                  inputs: Iterable[str | Path] = (), overwrite: bool = False,
-                 min_free_mb: float = MIN_FREE_MB) -> None:
+                 min_free_mb: float = MIN_FREE_MB, frame_times: bool = False) -> None:
+        """`frame_times`: each frame is shown at the `time_s` given to `write` (the
+        input's presentation time), not at its index over `fps`."""
         self.path = Path(video_path)
+        self.frame_times = frame_times
         self.csv_path = Path(csv_path) if csv_path else None
         self.json_path = Path(json_path) if json_path else None
         self.size = (int(size[0]), int(size[1]))
@@ -222,6 +255,8 @@ class ResultsSink:
         self._log: ResultsLog | None = None
         try:
             self._video = open_video(self.path, fps, self.size)
+            if frame_times and isinstance(self._video, H264Writer):
+                self._video.follow_times()
             self._log = ResultsLog(self.csv_path, self.json_path)
         except OSError as exc:
             self._abandon()
@@ -246,7 +281,8 @@ class ResultsSink:
             for _ in range(repeat):
                 if self.frames % SPACE_CHECK_EVERY == 0 and self.frames > 0:  # opening checked frame 0
                     _check_space(self.path.parent, self.min_free_mb)
-                boundary = self._video.write(frame)
+                timed = self.frame_times and repeat == 1
+                boundary = self._video.write(frame, result.time_s) if timed else self._video.write(frame)
                 self.frames += 1
                 if boundary:  # a fragment is in the file: its rows may follow
                     self.frames_saved = self.frames - 1
@@ -255,17 +291,17 @@ class ResultsSink:
         except RecordingError as exc:
             self.close()
             raise RecordingError(f"{exc}. Recording stopped; {self.frames_saved} frames are saved "
-                                 f"in {self.path}") from exc
+                                 f"in {self.path}", self.frames_saved) from exc
         except OSError as exc:
             self._close_after_error()
             raise RecordingError(f"{describe_os_error(exc, Path(exc.filename or self.path))}. Recording stopped; "
-                                 f"{self.frames_saved} frames are saved in {self.path}") from exc
+                                 f"{self.frames_saved} frames are saved in {self.path}", self.frames_saved) from exc
 
     def _flush_rows(self, log: ResultsLog) -> None:
         try:
             log.flush()
-        except OSError as exc:  # a write error names no file: say it was the CSV
-            raise OSError(exc.errno, exc.strerror, str(self.csv_path)) from exc
+        except OSError as exc:  # a CSV write error names no file: say it was the CSV
+            raise OSError(exc.errno, exc.strerror, exc.filename or str(self.csv_path)) from exc
 
     def close(self) -> None:
         """Finalise every file; a run that wrote no frame leaves none."""
@@ -278,14 +314,14 @@ class ResultsSink:
             with contextlib.suppress(OSError):
                 log.close()
             raise RecordingError(f"{describe_os_error(exc, self.path)}; {self.frames_saved} frames are saved "
-                                 f"in {self.path}") from exc
+                                 f"in {self.path}", self.frames_saved) from exc
         self.frames_saved = self.frames
         try:
             self._flush_rows(log)
             log.close()  # writes the JSON
         except OSError as exc:
             raise RecordingError(f"{describe_os_error(exc, Path(exc.filename or self.json_path or self.path))}; "
-                                 f"the video {self.path} is complete ({self.frames} frames)") from exc
+                                 f"the video {self.path} is complete ({self.frames} frames)", self.frames) from exc
         if self.frames == 0:
             for path in self._paths:
                 path.unlink(missing_ok=True)

@@ -7,14 +7,18 @@ length says nothing about the video (its container's duration does). An MP4 keep
 (`moov`) either before its media data (`mdat`, "faststart") or after it, the
 usual layout; a reader can only reach an index at the end by seeking, which
 needs a server that honours Range requests. When it does not, the file is
-downloaded to a temporary file first, up to `DOWNLOAD_LIMIT` bytes.
+downloaded to a temporary file first, up to `DOWNLOAD_LIMIT` bytes; its name
+carries the run's pid, so a later run removes the copies of runs that died.
 """
 from __future__ import annotations
 
 import base64
+import contextlib
+import os
 import shutil
 import socket
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -23,13 +27,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from c3ae.errors import SourceError
+from c3ae.errors import SourceCut, SourceError
 
 PROBE_AGENT = "c3ae-probe"  # the probe's User-Agent (test servers tell it from the reader's requests)
 HEAD_BYTES = 64 * 1024  # read to find an MP4's first boxes; its index or media data start within this
 DOWNLOAD_LIMIT = 2 * 1024**3  # largest file downloaded to a temporary file (2 GiB)
 DOWNLOAD_MARGIN = 256 * 1024**2  # free space left on the temporary folder's disk after a download
-CHUNK = 1024**2
+CHUNK = 1024**2  # most bytes taken from one read (a read returns what has arrived)
+STOP_POLL_S = 0.1  # how often a download looks for a stop request
+TEMP_PREFIX = "c3ae-"  # temporary copies are c3ae-<pid>-<random>.mp4
 PLAYLIST_TYPES = ("mpegurl", "dash+xml")  # HLS and DASH: the length is the playlist's, not the video's
 PLAYLIST_SUFFIXES = (".m3u8", ".mpd")
 
@@ -112,11 +118,63 @@ def probe(url: str, timeout_s: float) -> HttpInfo | None:
     return HttpInfo(length, ranges, content_type, index_at_end(head), playlist)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
+def remove_stale_downloads(folder: Path) -> None:
+    """Temporary copies whose run died without removing them (SIGKILL, power cut):
+    their names carry the pid of the run, which is gone."""
+    for path in folder.glob(f"{TEMP_PREFIX}*-*.mp4"):
+        pid = path.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def _unblock(answer: object) -> None:
+    """Shut down the socket under a response, so a read that waits on it in
+    another thread returns at once (urllib has no public way to reach it)."""
+    sock = getattr(getattr(getattr(answer, "fp", None), "raw", None), "_sock", None)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Transfer:
+    """The body copied into `out` on a helper thread, so the caller can answer a
+    stop within STOP_POLL_S while a slow or stalled server holds a read;
+    `done` counts every byte written (a stalled transfer reports them too)."""
+
+    def __init__(self, answer, out, length: int) -> None:
+        self.done = 0
+        self.error: BaseException | None = None
+        self.finished = threading.Event()
+        self._answer, self._out, self._length = answer, out, length
+        threading.Thread(target=self._run, name="download", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            while self.done < self._length and (chunk := self._answer.read1(CHUNK)):
+                self._out.write(chunk)
+                self.done += len(chunk)
+        except BaseException as exc:  # handed to the caller's thread
+            self.error = exc
+        finally:
+            self.finished.set()
+
+
 def download(url: str, length: int, timeout_s: float, stop: Callable[[], bool] | None = None,
              notice: Callable[[str], None] | None = None) -> Path:
     """Fetch `url` (`length` bytes) into a temporary file and return its path (the
     caller removes it). Refused with the cause and the fix when it is over
-    `DOWNLOAD_LIMIT` or the disk lacks room; `stop` ends it early."""
+    `DOWNLOAD_LIMIT` or the disk lacks room; `stop` ends it within STOP_POLL_S;
+    a connection cut or stalled part-way is a SourceCut."""
     folder = Path(tempfile.gettempdir())
     why = "the server cannot seek (no Range support) and the MP4's index (moov) is at its end"
     fix = (f"download it first (curl -o clip.mp4 {url}) and annotate the file, or serve it with Range "
@@ -124,25 +182,34 @@ def download(url: str, length: int, timeout_s: float, stop: Callable[[], bool] |
     if length > DOWNLOAD_LIMIT:
         raise SourceError(f"Cannot read {url}: {why}, and at {length / 1e9:.1f} GB it is over the "
                           f"{DOWNLOAD_LIMIT / 1e9:.1f} GB read through a temporary file; {fix}")
+    remove_stale_downloads(folder)
     if shutil.disk_usage(folder).free < length + DOWNLOAD_MARGIN:
         raise SourceError(f"Cannot read {url}: {why}, and {folder} has no room for its {length / 1e6:.0f} MB; "
                           f"free some space or set TMPDIR to a roomier folder, or {fix}")
     if notice is not None:
         notice(f"{url}: {why}; downloading its {length / 1e6:.1f} MB to a temporary file first")
-    handle, name = tempfile.mkstemp(prefix="c3ae-", suffix=".mp4", dir=folder)
-    path, done, start = Path(name), 0, time.monotonic()
+    handle, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=".mp4", dir=folder)
+    path, start = Path(name), time.monotonic()
     try:
-        with open(handle, "wb") as out, urllib.request.urlopen(_request(url), timeout=timeout_s) as answer:
-            while chunk := answer.read(min(CHUNK, length - done)):
-                out.write(chunk)
-                done += len(chunk)
-                if stop is not None and stop():
-                    raise SourceError(f"Stopped while downloading {url} ({done / 1e6:.1f} of {length / 1e6:.1f} MB)")
-        if done != length:
-            raise SourceError(f"Cannot read {url}: the download ended after {done} of its {length} bytes")
-    except (urllib.error.URLError, OSError) as exc:
-        path.unlink(missing_ok=True)
-        raise SourceError(f"Cannot read {url}: the download failed after {done} bytes ({exc})") from exc
+        with open(handle, "wb") as out:
+            try:
+                answer = urllib.request.urlopen(_request(url), timeout=timeout_s)
+            except (urllib.error.URLError, OSError) as exc:
+                raise SourceError(f"Cannot read {url}: the download could not start ({exc})") from exc
+            with answer:
+                transfer = _Transfer(answer, out, length)
+                while True:
+                    if stop is not None and stop():
+                        _unblock(answer)
+                        transfer.finished.wait(timeout_s)
+                        raise SourceError(f"Stopped while downloading {url} ({transfer.done / 1e6:.1f} of "
+                                          f"{length / 1e6:.1f} MB)")
+                    if transfer.finished.wait(STOP_POLL_S):
+                        break
+        if transfer.done != length:
+            cause = f" ({transfer.error})" if transfer.error is not None else ""
+            raise SourceCut(f"Cannot read {url}: the connection was cut after {transfer.done} of its {length} "
+                            f"bytes{cause}; nothing was annotated")
     except BaseException:
         path.unlink(missing_ok=True)
         raise

@@ -9,7 +9,13 @@ whose container states a duration) is a file: it ends at its end
 cannot be read as it arrives). A live stream (rtsp://, an MJPEG feed, an http
 body without a length) that drops is reopened with back-off, because IP
 cameras and their networks hiccup; the gap is reported, and only a stream that
-stays away longer than `reconnect_s` ends. Writing lives in `c3ae.sink.writer`.
+stays away longer than `reconnect_s` ends; a reopened stream that replays
+frames already read (a live HLS or DASH playlist that stopped growing: a reader
+starts at its last segments) gives none of them twice, and one that brings
+nothing new for `reconnect_s` has ended. A
+file damaged in the middle is read past the damage: the frames lost and where
+are kept in `damage`. `time_s` is the presentation time of the frame last read
+(a phone's variable frame rate included). Writing lives in `c3ae.sink.writer`.
 """
 from __future__ import annotations
 
@@ -17,6 +23,9 @@ import os
 import re
 import threading
 import time
+import urllib.parse
+import zlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +40,18 @@ import numpy as np  # noqa: E402
 
 from c3ae.errors import SourceError
 from c3ae.options import DEFAULT_RECONNECT_S
-from c3ae.source.http_file import download, probe
+from c3ae.source.http_file import PLAYLIST_SUFFIXES, download, probe
 
 DEFAULT_FPS = 30.0
+DECODER_DELAY = 16  # frames a decoder may still hold when its input fails (a truncated file's last ones)
 HEADER_SLACK = 1  # frames a header's count may be off by (it is estimated from the duration in some files)
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 HTTP_SCHEMES = ("http://", "https://")  # the addresses that may serve a file rather than a live stream
 BACKOFF_S = (0.5, 8.0)  # first and longest wait between reopening attempts
 STREAM_TIMEOUT_MS = 5000  # a stream that sends nothing for this long has dropped
 V4L2_SYSFS = Path("/sys/class/video4linux")
+MIN_SIDE = 16  # frames smaller than this hold no face to find, and no encoder takes 1x1 or 2x2
+RECENT_FRAMES = 2000  # frames of a live playlist remembered to recognise a replay (over a minute at 30 FPS)
 
 
 def is_stream(source: str | int) -> bool:
@@ -89,6 +101,19 @@ class Gap:
         return f"stream dropped after frame {self.after_frame}; back after a {self.seconds:.1f} s gap"
 
 
+@dataclass(frozen=True)
+class Damage:
+    """A damaged stretch of a file: `lost` frames could not be decoded after
+    `after_frame` frames had been read, at `time_s` seconds."""
+
+    after_frame: int
+    lost: int
+    time_s: float
+
+    def __str__(self) -> str:
+        return f"{self.lost} frames lost after frame {self.after_frame} ({self.time_s:.1f} s)"
+
+
 class VideoSource:
     """A camera (int index), a video file or a network stream, read frame by frame."""
 
@@ -102,6 +127,12 @@ class VideoSource:
         self.is_stream = not self.is_camera and is_stream(self.source)  # a network address, live or a file
         self.reconnect_s = reconnect_s
         self.gaps: list[Gap] = []
+        self.damage: list[Damage] = []
+        self.time_s = 0.0  # presentation time of the frame last read
+        self._last_stamp = -np.inf  # the file's last presentation time, until a seek
+        self._recent: deque[int] = deque(maxlen=RECENT_FRAMES)  # live playlists: checksums of frames read
+        self._replaying = False  # a reopened live stream, until it brings a frame not read before
+        self._last_new = time.monotonic()  # when a live stream last brought a new frame
         self._on_notice = on_notice
         self._closing = threading.Event()
         # held around every use of the capture: release() on another thread (a stop, the app
@@ -115,6 +146,9 @@ class VideoSource:
         # live: frames come at their own pace, there is no end to wait for and no seeking
         self.is_live = self.is_camera or (self.is_stream and not (http is not None and http.is_file))
         self._seekable = not self.is_live and (http is None or http.ranges)
+        # a live playlist is reopened at its last segments: frames read before come again
+        self._replays = is_http and (http.playlist if http is not None else
+                                     urllib.parse.urlsplit(self.source).path.lower().endswith(PLAYLIST_SUFFIXES))
         if http is not None and http.needs_download:
             self._downloaded = download(self.source, http.length, STREAM_TIMEOUT_MS / 1000, stop, on_notice)
             self._seekable = True
@@ -154,6 +188,11 @@ class VideoSource:
                     "the stream sends no video" if self.is_live else "the file is empty or corrupt"))
             self._pending = first
             self._size = first.shape[1], first.shape[0]
+            self._stamp()
+        if min(self._size) < MIN_SIDE and min(self._size) > 0:
+            self._cap.release()
+            raise SourceError(f"{self.label} is {self._size[0]}x{self._size[1]} pixels: too small to find faces "
+                              f"in (frames of at least {MIN_SIDE}x{MIN_SIDE} are needed)")
 
     @property
     def label(self) -> str:
@@ -175,26 +214,87 @@ class VideoSource:
     def read(self) -> np.ndarray | None:
         """The next BGR frame, or None at the end of a file (served over http(s) too),
         when a camera is lost, or when a dropped live stream did not come back
-        within `reconnect_s`."""
+        within `reconnect_s` (or came back with nothing new)."""
         if self._pending is not None:
             frame, self._pending = self._pending, None
+            if self.is_live and self._replays:
+                self._is_new(frame)  # remembered, to recognise a replay
         else:
-            with self._cap_lock:
-                ok, frame = self._cap.read() if not self._closing.is_set() else (False, None)
-            if not ok or frame is None:
-                live = self.is_live and self.is_stream and not self._closing.is_set()  # not our own release
-                frame = self._reconnect() if live else None
+            while True:
+                frame = self._next_frame()
                 if frame is None:
                     return None
+                if not (self.is_live and self._replays) or self._is_new(frame):
+                    break
+            self._stamp()
         self.position += 1
         return frame
+
+    def _next_frame(self) -> np.ndarray | None:
+        """The capture's next frame: past damage in a file, after a reconnection in a live stream."""
+        with self._cap_lock:
+            ok, frame = self._cap.read() if not self._closing.is_set() else (False, None)
+        if ok and frame is not None:
+            return frame
+        if self._may_be_damaged():
+            return self._past_damage()
+        live = self.is_live and self.is_stream and not self._closing.is_set()  # not our own release
+        return self._reconnect() if live else None
+
+    def _is_new(self, frame: np.ndarray) -> bool:
+        """False for a frame a reopened live stream replays (read before, by checksum)."""
+        key = zlib.crc32(frame) if frame.flags.c_contiguous else zlib.crc32(np.ascontiguousarray(frame))
+        if self._replaying and key in self._recent:
+            return False
+        self._replaying = False
+        self._last_new = time.monotonic()
+        self._recent.append(key)
+        return True
+
+    def _stamp(self) -> None:
+        """`time_s` of the frame just read: its presentation time in a file (variable
+        frame rate too), its index over the frame rate in a live source."""
+        step = 1 / self.fps
+        if self.is_live:
+            self.time_s = self.position * step
+            return
+        with self._cap_lock:
+            stamp = max(self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000, 0.0)  # from the start, never before it
+        if stamp <= self._last_stamp:  # none, or repeated: one frame on
+            stamp = self._last_stamp + step
+        self.time_s = self._last_stamp = stamp
+
+    def _may_be_damaged(self) -> bool:
+        """A local file (or a downloaded copy) that fails before the frame count its header announces."""
+        local = not self.is_stream or self._downloaded is not None
+        return (local and not self.is_camera and not self._closing.is_set()
+                and self.position < self.frame_count - HEADER_SLACK)
+
+    def _past_damage(self) -> np.ndarray | None:
+        """Read on past undecodable packets (each failed read skips one), at most as
+        many as the frames the header still announces; the first frame after them,
+        or None when the file really ends (truncated)."""
+        failed = 1
+        while failed < self.frame_count - self.position and not self._closing.is_set():
+            with self._cap_lock:
+                ok, frame = self._cap.read()
+            if ok and frame is not None:
+                self.damage.append(Damage(self.position, failed, self.time_s))
+                self._notice(f"{self.label}: {self.damage[-1]} (undecodable); reading on")
+                return frame
+            failed += 1
+        return None
 
     def _reconnect(self) -> np.ndarray | None:
         """Reopen a dropped stream, waiting longer after each failure (0.5 s doubling
         to 8 s); its first frame, or None after `reconnect_s` or `release`."""
         with self._cap_lock:
             self._cap.release()
-        dropped = time.monotonic()
+        if self._replaying and time.monotonic() - self._last_new > self.reconnect_s:
+            self._notice(f"{self.label} brought nothing new for {self.reconnect_s:g} s; it ended after "
+                         f"frame {self.position}")
+            return None
+        dropped = self._last_new if self._replaying else time.monotonic()
         self._notice(f"{self.label} dropped after frame {self.position}; reconnecting")
         delay = BACKOFF_S[0]
         while not self._closing.is_set():
@@ -205,6 +305,7 @@ class VideoSource:
                 if adopted:
                     self._cap = cap
             if adopted:
+                self._replaying = self._replays  # until a frame not read before: a replay gives none twice
                 gap = Gap(self.position, time.monotonic() - dropped)
                 self.gaps.append(gap)
                 self._notice(f"{self.label}: {gap}")
@@ -225,6 +326,10 @@ class VideoSource:
 
     def truncation(self) -> str | None:
         """After the last frame: why the file is shorter than its header says, or None."""
+        if self.damage and self.position > self.damage[-1].after_frame + DECODER_DELAY:
+            lost = sum(d.lost for d in self.damage)
+            return f"{self.source} is damaged: {lost} frames could not be decoded (" \
+                + "; ".join(str(d) for d in self.damage) + ")"
         if self.is_live or self.position >= self.frame_count - HEADER_SLACK:
             return None
         cause = "the connection dropped or the file is truncated" if self.is_stream else \
@@ -241,6 +346,7 @@ class VideoSource:
         with self._cap_lock:
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
         self._pending = None
+        self._last_stamp = -np.inf
         self.position = index
 
     def release(self) -> None:

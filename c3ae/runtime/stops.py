@@ -1,5 +1,9 @@
-"""Stop requests: Ctrl+C and SIGTERM ask a run to stop after the current frame,
-so its outputs are finalised as after the last one."""
+"""Stop requests (Ctrl+C, SIGTERM) as recorded signals, in a module that imports
+nothing heavy: `main.py annotate` installs the recorder before it imports torch,
+and a batch worker before its imports, so a stop that comes during those seconds
+is kept, not lost (a shell's `cmd &` starts it with SIGINT ignored) or a
+KeyboardInterrupt traceback.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -19,6 +23,15 @@ class StopRecorder:
 
     def __call__(self, signum: int, _frame: object) -> None:
         self.received.append(signum)
+
+
+def record_stops() -> StopRecorder:
+    """From now on SIGINT and SIGTERM are recorded by one recorder for the whole
+    process; `stop_requests` shares its list."""
+    recorder = StopRecorder()
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, recorder)
+    return recorder
 
 
 @contextlib.contextmanager
