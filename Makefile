@@ -34,3 +34,4 @@ lint: setup
 bench: setup
 	$(PY) bench/engine.py
 	$(PY) bench/pipeline.py
+	$(PY) bench/resolutions.py
