@@ -46,19 +46,29 @@ def _error_lines(err: str) -> list[str]:
     return [line for line in err.splitlines() if line.startswith("error: ")]
 
 
-def test_a_summary_that_turns_unwritable_keeps_its_rows_on_stderr(tmp_path, monkeypatch, capsys, placeholder):
+def _batch_whose_summary_write_fails(tmp_path, monkeypatch, capsys, placeholder, fails) -> tuple[str, Path]:
+    """A two-file batch whose summary.csv writes go through `fails(rows, mode, path)`
+    first (it raises where the disk refuses); the run's stderr and output folder."""
     folder, out = _clips(tmp_path / "in", "a.mp4", "b.mp4"), tmp_path / "out"
     monkeypatch.setattr(batch, "run_job", _saved)
     written = batch.SummaryFile._write
 
-    def read_only_after_the_header(self, rows, mode, path=None):
-        if rows:  # the folder turned read-only (chattr +i) after the run began
-            raise PermissionError(errno.EPERM, "Operation not permitted", str(path or self.path))
+    def write(self, rows, mode, path=None):
+        fails(self, rows, path)
         written(self, rows, mode, path)
 
-    monkeypatch.setattr(batch.SummaryFile, "_write", read_only_after_the_header)
-    assert main([str(folder), "-o", f"{out}/", *placeholder]) == 2  # was: a PermissionError traceback
-    err = capsys.readouterr().err
+    monkeypatch.setattr(batch.SummaryFile, "_write", write)
+    assert main([str(folder), "-o", f"{out}/", *placeholder]) == 2  # was: a traceback
+    return capsys.readouterr().err, out
+
+
+def test_a_summary_that_turns_unwritable_keeps_its_rows_on_stderr(tmp_path, monkeypatch, capsys, placeholder):
+    def read_only_after_the_header(summary, rows, path):
+        if rows:  # the folder turned read-only (chattr +i) after the run began
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(path or summary.path))
+
+    err, out = _batch_whose_summary_write_fails(tmp_path, monkeypatch, capsys, placeholder,
+                                                read_only_after_the_header)
     assert _error_lines(err) == [f"error: Cannot write {out / 'summary.csv'}: permission denied; "
                                  f"the summary rows follow"]
     rows = list(csv.DictReader(io.StringIO(err[err.index("input,status"):])))
@@ -68,19 +78,12 @@ def test_a_summary_that_turns_unwritable_keeps_its_rows_on_stderr(tmp_path, monk
 
 def test_a_disk_that_fills_at_the_end_keeps_the_rows_written_as_it_went(tmp_path, monkeypatch, capsys,
                                                                         placeholder):
-    folder, out = _clips(tmp_path / "in", "a.mp4", "b.mp4"), tmp_path / "out"
-    monkeypatch.setattr(batch, "run_job", _saved)
-    written = batch.SummaryFile._write
-
-    def full_for_the_final_table(self, rows, mode, path=None):
+    def full_for_the_final_table(summary, rows, path):
         if path is not None:
             open(path, "w").close()  # as the real disk did: the file made, nothing in it
             raise OSError(errno.ENOSPC, "No space left on device")
-        written(self, rows, mode, path)
 
-    monkeypatch.setattr(batch.SummaryFile, "_write", full_for_the_final_table)
-    assert main([str(folder), "-o", f"{out}/", *placeholder]) == 2  # was: an ENOSPC traceback
-    err = capsys.readouterr().err
+    err, out = _batch_whose_summary_write_fails(tmp_path, monkeypatch, capsys, placeholder, full_for_the_final_table)
     assert _error_lines(err) == [f"error: Cannot write {out / 'summary.csv'}: the disk is full; "
                                  f"the summary rows follow"]
     assert not (out / "summary.csv.partial").exists()  # was: left behind, 0 bytes
