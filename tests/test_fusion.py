@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from c3ae.track.fusion import HOLD, AgeFusion, Band, fit_band, moments
+from c3ae.track.fusion import HOLD, WINDOW, AgeFusion, Band, fit_band, moments, weighted_median
 from c3ae.twopoint import encode
 
 
@@ -65,8 +65,8 @@ def test_nothing_is_shown_until_min_frames_then_the_shown_age_converges_and_stay
     shown = np.array(shown)
     assert np.isnan(shown[:3]).all() and fusion.ready
     settled = shown[3 + 15:]
-    assert np.percentile(settled, 90) - np.percentile(settled, 10) <= 2.0
-    assert len(set(settled)) <= 8  # a handful of values, not one per frame
+    assert np.percentile(settled, 90) - np.percentile(settled, 10) <= 3.0
+    assert len(set(settled)) <= 15  # a handful of values, not one per frame
     assert abs(fusion.shown - fusion.age) <= HOLD and fusion.low <= fusion.shown <= fusion.high
 
 
@@ -106,3 +106,51 @@ def test_a_missing_estimate_is_skipped():
     fusion = AgeFusion(min_frames=1)
     fusion.add(np.full(12, np.nan), 1.0)
     assert fusion.frames == 0 and not fusion.ready and np.isnan(fusion.age)
+
+
+def test_weighted_median_is_the_value_holding_half_the_weight():
+    assert weighted_median([10, 20, 30], [1, 1, 1]) == 20
+    assert weighted_median([10, 20, 30], [1, 1, 5]) == 30
+    assert np.isnan(weighted_median([], []))
+
+
+def test_one_confident_early_reading_does_not_hold_the_shown_age():
+    """The singer: a sharp, frontal first second says 51; the rest of the shot,
+    seen a little less well (stage light), says 36. The shown age goes to 36."""
+    fusion = AgeFusion(min_frames=5)
+    rng = np.random.default_rng(3)
+    for a in 51 + rng.normal(0, 1, 10):
+        fusion.add(encode(a), 1.0)
+    assert abs(fusion.shown - 51) < 2
+    for a in 36 + rng.normal(0, 3, WINDOW + 5):
+        fusion.add(encode(a), 0.5)
+    assert abs(fusion.shown - 36) <= 2
+
+
+def test_after_a_second_the_shown_age_sits_within_two_years_of_that_seconds_weighted_median():
+    """Evidence that drifts (light, pose, distance change within a shot), with mixed quality."""
+    fusion = AgeFusion(min_frames=5)
+    rng = np.random.default_rng(4)
+    n = 200
+    truth = np.concatenate([np.full(60, 50.0), np.linspace(50, 32, 80), np.full(60, 32.0)])
+    ages = truth + rng.normal(0, 4, n)
+    quality = rng.uniform(0.2, 1.0, n)
+    gaps = []
+    for t in range(n):
+        fusion.add(encode(ages[t]), quality[t])
+        if t + 1 >= WINDOW:
+            last = slice(t + 1 - WINDOW, t + 1)
+            gaps.append(abs(fusion.shown - weighted_median(ages[last], quality[last] ** 2)))
+    assert max(gaps) <= 2.0
+
+
+def test_a_steady_face_does_not_flicker():
+    fusion = AgeFusion(min_frames=5)
+    rng = np.random.default_rng(5)
+    shown = []
+    for a, q in zip(40 + rng.normal(0, 5, 250), rng.uniform(0.3, 1.0, 250)):
+        fusion.add(encode(a), q)
+        shown.append(fusion.shown)
+    settled = np.array(shown[WINDOW:])
+    assert np.percentile(settled, 90) - np.percentile(settled, 10) <= 3.0
+    assert np.mean(np.diff(settled) != 0) < 0.25  # it changes on fewer than a frame in four

@@ -1,12 +1,15 @@
-"""One age per person: quality-weighted fusion of a track's 12-bin distributions.
+"""One age per person: what the screen says follows the recent evidence of one track.
 
-A track is one person within one shot (cuts end tracks), and a person's age
-does not change within a shot, so every detected frame of the track counts:
-each adds its distribution with weight `frame_weight(quality)`, and the fused
-age is the mean of the weighted sum. A late, good frame is therefore never
-outvoted by an early guess merely for being late, and the age converges as
-evidence accumulates instead of following the last few frames. `decay` (the
-app's "smoothing") only shapes the chart's recent distribution (`recent`).
+A track is one person within one shot (cuts end tracks, and a new person gets a
+new track, so both start afresh). The fused age is the weighted median of the
+per-frame ages of the track's last `WINDOW` detected frames (about one second
+of video), each weighted by `frame_weight(quality)`: a median, so one confident
+reading - early or late - cannot hold it, and a window, so it follows what the
+face shows now rather than what a poor start said (issue 33: the singer's age
+stayed at a first 51 while his frames read 31-42). Whole-track evidence still
+shapes the band: the fused distribution of every frame (`dist`) gives the
+frames' disagreement. `decay` (the app's "smoothing") only shapes the chart's
+recent distribution (`recent`).
 
 The band is calibrated on evidence, not derived: `Band` scales a spread
 (a floor, a share of the age, the fused distribution's disagreement between
@@ -16,15 +19,16 @@ of validation faces (`c3ae.training.videobench --fit`, stored in
 whose evidence is poor, or whose band would be wider than `WIDEST_BAND`
 (`uncertain`), shows its age with "?" and no band.
 
-The shown age has a small dead band: it is set once the track has
-`min_frames` detections and then follows the fused age whenever the two
-differ by more than `HOLD` years, so the label does not flicker, ends within
-`HOLD` of the fused age, and never keeps a first guess the evidence has left.
+The shown age has a dead band: it is set once the track has `min_frames`
+detections and then follows the fused age whenever the two differ by more
+than `HOLD` years, so the label does not flicker and never sits more than
+`HOLD` from the last second's weighted median.
 """
 from __future__ import annotations
 
 import functools
 import json
+from collections import deque
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -36,7 +40,8 @@ from c3ae.twopoint import BIN_WIDTH, BINS, MAX_AGE, MIN_AGE
 
 _BINS = BINS.astype(np.float64)
 BAND_FILE = WEIGHTS_DIR / "bands.json"
-HOLD = 0.5  # years the fused age may move before the shown age follows
+HOLD = 1.5  # years the fused age may move before the shown age follows
+WINDOW = 25  # detected frames (about 1 s) whose weighted median is the fused age
 COVERAGE = 0.8  # the band's promise: this share of people's true age lies inside
 WIDEST_BAND = 30.0  # years: a wider band is no statement; the age is shown with "?" instead
 
@@ -44,6 +49,16 @@ WIDEST_BAND = 30.0  # years: a wider band is no statement; the age is shown with
 def frame_weight(quality: float | np.ndarray) -> float | np.ndarray:
     """How much one frame's distribution counts in the fused age."""
     return np.maximum(quality, 0.02) ** 2
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The value at which half the weight lies on either side (the lower one on a tie)."""
+    values, weights = np.asarray(values, np.float64), np.asarray(weights, np.float64)
+    if not len(values) or weights.sum() <= 0:
+        return float("nan")
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cum, 0.5 * cum[-1])])
 
 
 def moments(dist: np.ndarray) -> tuple[float, float]:
@@ -75,11 +90,14 @@ class Band:
         raw = np.sqrt(self.base ** 2 + (self.relative * mean) ** 2 + self.disagreement * excess)
         return float(raw / np.clip(quality, 0.05, 1.0) ** self.quality_power)
 
-    def __call__(self, dist: np.ndarray, quality: float = 1.0) -> tuple[float, float, float]:
-        """(age, low, high) of a fused distribution whose evidence has this quality."""
+    def __call__(self, dist: np.ndarray, quality: float = 1.0, centre: float | None = None
+                 ) -> tuple[float, float, float]:
+        """(age, low, high) of a fused distribution whose evidence has this quality,
+        around `centre` (the fused age) or else the distribution's mean."""
         mean, excess = moments(dist)
-        s = self.spread(mean, excess, quality)
-        return mean, max(MIN_AGE, mean + self.low * s), min(MAX_AGE, mean + self.high * s)
+        age = mean if centre is None else float(centre)
+        s = self.spread(age, excess, quality)
+        return age, max(MIN_AGE, age + self.low * s), min(MAX_AGE, age + self.high * s)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -132,8 +150,11 @@ class AgeFusion:
 
     decay: float = 0.85
     min_frames: int = 5
+    window: int = WINDOW
     band: Band = field(default_factory=lambda: fitted_band())
     frames: int = 0
+    age: float = float("nan")  # the fused age: weighted median of the window's per-frame ages
+    _last: deque = field(default_factory=deque, repr=False)  # (age, weight) of the window's frames
     _weight: float = 0.0
     _dist: np.ndarray = field(default_factory=lambda: np.zeros(len(BINS)))
     _weighted_quality: float = 0.0
@@ -143,17 +164,24 @@ class AgeFusion:
     # fused_band() until the next frame: it is read about 5 times a frame
     _band: tuple[float, float] | None = field(default=None, init=False, repr=False)
 
-    def add(self, dist: np.ndarray, quality: float) -> None:
-        """One detected frame's distribution and quality (a NaN distribution is skipped)."""
+    def add(self, dist: np.ndarray, quality: float, age: float | None = None) -> None:
+        """One detected frame's distribution, quality and age (the model's; by default
+        the distribution's mean). A NaN distribution is skipped."""
         dist = np.asarray(dist, np.float64)
         if not np.isfinite(dist).all():
             return
+        if age is None or not np.isfinite(age):
+            age = float(dist @ _BINS) / max(float(dist.sum()), 1e-12)
         w = float(frame_weight(float(quality)))
         self._dist += w * dist
         self._weight += w
         self._weighted_quality += w * float(quality)
         self._recent = self.decay * self._recent + w * dist
         self._recent_weight = self.decay * self._recent_weight + w
+        self._last.append((float(age), w))
+        if len(self._last) > self.window:
+            self._last.popleft()
+        self.age = weighted_median(*np.array(self._last).T)
         self.frames += 1
         self._band = None
         if self.frames >= self.min_frames and not abs(self.age - self.shown) <= HOLD:  # NaN: nothing shown yet
@@ -174,11 +202,6 @@ class AgeFusion:
         return self._recent / self._recent_weight if self._recent_weight > 0 else np.full(len(BINS), np.nan)
 
     @property
-    def age(self) -> float:
-        """The fused age of the whole track."""
-        return float(self.dist @ _BINS) if self._weight > 0 else float("nan")
-
-    @property
     def quality(self) -> float:
         """The quality of the evidence the fused age rests on: frames' quality, weighted as they count."""
         return self._weighted_quality / self._weight if self._weight > 0 else 0.0
@@ -194,7 +217,7 @@ class AgeFusion:
         if self._weight <= 0:
             return float("nan"), float("nan")
         if self._band is None:
-            self._band = self.band(self.dist, self.quality)[1:]
+            self._band = self.band(self.dist, self.quality, self.age)[1:]
         return self._band
 
     @property

@@ -20,9 +20,9 @@ Per frame (`FaceTracker.update`):
    `max_missed` frames without a detection (a hand, a microphone) and is shown
    as carried (`missed` > 0) once it has been seen `confirm_hits` times, until
    its predicted box has mostly left the frame.
-5. Each track fuses its age with `c3ae.track.fusion.AgeFusion` (quality-weighted
-   over the whole track, calibrated band, a shown age that follows it within
-   half a year); `summaries()` gives one row per person, with the same age and band.
+5. Each track fuses its age with `c3ae.track.fusion.AgeFusion` (the quality-weighted
+   median of its last second of frames, calibrated band, a shown age that follows
+   it within `HOLD`); `summaries()` gives one row per person, with the same age and band.
 
 For seeking in files, `snapshot()`/`restore()` copy the whole state (its own cut
 detector included), so a player that steps back replays from exactly the state
@@ -334,7 +334,7 @@ class FaceTracker:
         track.keypoints = faces.keypoints[d] - (box[:2] + box[2:]) / 2
         track.score, track.missed, track.last_frame = float(faces.scores[d]), 0, self.frame_index
         track.hits += 1
-        track.fusion.add(faces.dists[d], quality)
+        track.fusion.add(faces.dists[d], quality, float(faces.ages[d]))
         if looks is not None and looks[d].sum() > 0:  # slowly follows lighting changes
             look = looks[d]
             track.look = look if track.look is None else 0.8 * track.look + 0.2 * look
