@@ -49,6 +49,8 @@ def test_convergence_compares_the_shown_age_with_the_last_seconds_weighted_media
     gaps = convergence_gaps(held)  # a shown age stuck at the first reading
     assert len(gaps) == 21 and gaps[0] == 0 and gaps[-1] == 20
 
+
+@pytest.mark.timeout(60)
 def test_a_steady_close_up_is_kept_and_its_shown_age_settles():
     """The real pipeline on one dataset face: found in nearly every frame (a hand
     and a zoom included), one track, a shown age that stays and ends at the fused one."""
@@ -70,3 +72,38 @@ def test_a_steady_close_up_is_kept_and_its_shown_age_settles():
     assert person.found >= 0.95 and person.tracks == 1
     assert abs(last - person.fused) <= HOLD and spread(person.shown) <= 3.0
     assert person.low < person.fused < person.high
+
+
+def _people_with_factors(n: int, seed: int) -> list[Person]:
+    """People whose frames err more where the first factor (the model's spread) is larger."""
+    from c3ae.track.uncertainty import FEATURES
+
+    rng = np.random.default_rng(seed)
+    people = []
+    for _ in range(n):
+        age, t = rng.uniform(5, 75), 30
+        x = np.zeros((t, len(FEATURES)))
+        x[:, 0] = rng.uniform(1, 10)  # a person the model is more or less sure about
+        x[:, FEATURES.index("log2_size")] = np.log2(rng.uniform(40, 150))
+        frame_ages = age + rng.normal(0, 1, t) * x[:, 0] + rng.normal(0, 1) * x[:, 0]
+        fused = float(np.median(frame_ages))
+        people.append(Person(age, 80.0, 1.0, 1, fused, fused - 9, fused + 9, 0.9, False, np.full(t, fused),
+                             frame_ages, np.full(t, 0.9), None, x))
+    return people
+
+
+def test_fit_learns_the_frame_error_and_its_band_holds_eight_in_ten(tmp_path):
+    from c3ae.track.uncertainty import ErrorModel
+    from c3ae.training.videobench import fit, track_error
+
+    path = tmp_path / "uncertainty.json"
+    model = fit(_people_with_factors(400, 0), 24.0, path=path, note="test")
+    assert ErrorModel.load(path) == model and model.coef[0] > 0.5 and model.readable_px == 24.0
+    people = _people_with_factors(400, 1)
+    inside = []
+    for p in people:
+        fused, error = track_error(p, model)
+        low, high = model.band(fused, error)
+        inside.append(low <= p.age <= high)
+    assert 0.74 <= np.mean(inside) <= 0.86
+    assert "per-frame |error| by decile of the predicted error" in report(people, model)

@@ -40,7 +40,8 @@ from c3ae.cuts import Shot, ShotCutDetector
 from c3ae.faces import Faces
 from c3ae.track.fusion import AgeFusion
 from c3ae.track.identity import appearance, similarity
-from c3ae.track.quality import face_quality
+from c3ae.track.quality import face_quality, sharpness
+from c3ae.track.uncertainty import fitted_model, frame_factors
 
 _STD_POS, _STD_VEL = 1 / 20, 1 / 160  # ByteTrack's Kalman noise, per box size
 
@@ -198,6 +199,7 @@ class FaceTracker:
         self.cuts = ShotCutDetector()
         self.cut = False  # whether the last frame started a new shot
         self._held: tuple[list[_Track], int] | None = None  # tracks ended by the last frame's cut
+        self.last_factors = np.zeros((0, 0))
 
     # state for seeking -------------------------------------------------------
     def snapshot(self) -> TrackerState:
@@ -242,7 +244,10 @@ class FaceTracker:
                 track.missed += 1
         for track in self._tracks:
             track.kalman.predict(coasting=track.missed > 0)
-        quality = face_quality(faces, None if frame is None else frame.shape, crops)
+        sharp = sharpness(crops, faces.sizes) if crops is not None and len(crops) == len(faces) else None
+        quality = face_quality(faces, None if frame is None else frame.shape, sharp=sharp)
+        factors = frame_factors(faces, frame, sharp)
+        errors = fitted_model().frame_error(factors)
         looks = appearance(crops) if crops is not None and len(crops) == len(faces) and len(faces) else None
 
         strong = np.flatnonzero(faces.scores >= self.high_score)
@@ -255,13 +260,13 @@ class FaceTracker:
 
         det_track = {d: t for t, d in pairs}
         for t, d in pairs:
-            self._observe(self._tracks[t], faces, d, quality[d], looks)
+            self._observe(self._tracks[t], faces, d, quality[d], errors[d], looks)
         new_index = {}
         for d in strong:
             if d not in det_track:
                 new_index[d] = len(self._tracks)
                 self._tracks.append(self._new_track(faces, d))
-                self._observe(self._tracks[-1], faces, d, quality[d], looks)
+                self._observe(self._tracks[-1], faces, d, quality[d], errors[d], looks)
         det_track.update(new_index)
 
         matched = set(det_track.values())
@@ -274,6 +279,7 @@ class FaceTracker:
                     or (frame is not None and _outside(track.kalman.box, frame.shape))):
                 gone.append(t)
         kept = sorted(det_track)  # detections with a track, in detection order
+        self.last_factors = factors[kept]  # the detected rows' factors, for fitting `ErrorModel`
         order = [det_track[d] for d in kept]
         carried = [t for t in range(len(self._tracks)) if t not in matched and t not in gone]
         detected = [self._as_faces(faces[np.array(kept, int)], order, quality[kept])] if kept else []
@@ -327,14 +333,15 @@ class FaceTracker:
         self._next_id += 1
         return track
 
-    def _observe(self, track: _Track, faces: Faces, d: int, quality: float, looks: np.ndarray | None) -> None:
+    def _observe(self, track: _Track, faces: Faces, d: int, quality: float, error: float,
+                 looks: np.ndarray | None) -> None:
         if track.hits:  # a new track's filter already starts at this box
             track.kalman.update(faces.boxes[d])
         box = faces.boxes[d]
         track.keypoints = faces.keypoints[d] - (box[:2] + box[2:]) / 2
         track.score, track.missed, track.last_frame = float(faces.scores[d]), 0, self.frame_index
         track.hits += 1
-        track.fusion.add(faces.dists[d], quality, float(faces.ages[d]))
+        track.fusion.add(faces.dists[d], quality, float(faces.ages[d]), float(error), float(faces.sizes[d]))
         if looks is not None and looks[d].sum() > 0:  # slowly follows lighting changes
             look = looks[d]
             track.look = look if track.look is None else 0.8 * track.look + 0.2 * look
