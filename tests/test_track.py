@@ -217,6 +217,26 @@ def test_restoring_a_snapshot_replays_the_same_results():
     assert [small.get(i) is not None for i in range(5)] == [False, False, True, True, True]
 
 
+def test_restoring_a_snapshot_replays_the_same_bands_with_the_videos_sharpness(monkeypatch):
+    from c3ae.track import tracker as tracker_module
+    from c3ae.track.uncertainty import FEATURES, ErrorModel
+
+    coef = tuple(-3.0 if name == "relative_sharpness" else 0.0 for name in FEATURES)  # bands follow the video
+    monkeypatch.setattr(tracker_module, "fitted_model", lambda: ErrorModel(intercept=8.0, coef=coef))
+    rng = np.random.default_rng(3)
+    frames = [np.clip(rng.normal(120, 10 + 3 * t, (360, 640, 3)), 0, 255).astype(np.uint8) for t in range(30)]
+    crops = _solid_crops([(60, 120, 200)])
+    tracker, history, first = FaceTracker(detect_cuts=False), SeekHistory(), []
+    for i, frame in enumerate(frames):
+        first.append(tracker.update(_face(100, age=40.0 + i % 3), frame=frame, crops=crops))
+        history.put(i, (tracker.snapshot(), None))
+    tracker.restore(history.get(14)[0])  # mid-way between two measures of the video's sharpness
+    for i in range(15, 30):
+        again = tracker.update(_face(100, age=40.0 + i % 3), frame=frames[i], crops=crops)
+        np.testing.assert_array_equal(again.ages_low, first[i].ages_low)
+        np.testing.assert_array_equal(again.ages_high, first[i].ages_high)
+
+
 def test_reset_forgets_tracks():
     tracker = FaceTracker()
     for _ in range(3):

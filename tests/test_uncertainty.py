@@ -3,6 +3,7 @@ import json
 import numpy as np
 from synth import make_faces
 
+from c3ae.track.quality import frame_sharpness
 from c3ae.track.uncertainty import (
     FEATURES,
     ErrorModel,
@@ -36,8 +37,9 @@ def test_a_softer_face_than_its_frame_reads_less_sharp():
     faces = make_faces([(100, 100, 180, 180)])
     faces = faces.replace(ages=np.float32([30]), dists=encode(np.float32([30])))
     rng = np.random.default_rng(0)
-    frame = rng.integers(0, 255, (360, 640, 3)).astype(np.uint8)  # a sharp frame
-    sharp, soft = frame_factors(faces, frame, np.array([5000.0])), frame_factors(faces, frame, np.array([50.0]))
+    frame_sharp = frame_sharpness(rng.integers(0, 255, (360, 640, 3)).astype(np.uint8))  # a sharp frame
+    sharp = frame_factors(faces, np.array([5000.0]), frame_sharp)
+    soft = frame_factors(faces, np.array([50.0]), frame_sharp)
     k = FEATURES.index("relative_sharpness")
     assert soft[0, k] < sharp[0, k]
 

@@ -40,10 +40,11 @@ from c3ae.cuts import Shot, ShotCutDetector
 from c3ae.faces import Faces
 from c3ae.track.fusion import AgeFusion
 from c3ae.track.identity import appearance, similarity
-from c3ae.track.quality import face_quality, sharpness
+from c3ae.track.quality import face_quality, frame_sharpness, sharpness
 from c3ae.track.uncertainty import fitted_model, frame_factors
 
 _STD_POS, _STD_VEL = 1 / 20, 1 / 160  # ByteTrack's Kalman noise, per box size
+SHARPNESS_EVERY = 10  # frames between measures of the video's own sharpness (1-2 ms; it changes slowly)
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -156,6 +157,7 @@ class TrackerState:
     cuts: ShotCutDetector
     cut: bool
     held: tuple | None
+    frame_sharp: tuple[float | None, int]  # the video's sharpness and the frame it was measured at
 
 
 class FaceTracker:
@@ -200,12 +202,14 @@ class FaceTracker:
         self.cut = False  # whether the last frame started a new shot
         self._held: tuple[list[_Track], int] | None = None  # tracks ended by the last frame's cut
         self.last_factors = np.zeros((0, 0))
+        self._frame_sharp, self._sharp_at = None, -SHARPNESS_EVERY  # the video's sharpness, and when measured
 
     # state for seeking -------------------------------------------------------
     def snapshot(self) -> TrackerState:
         """A copy of the whole state after the last `update` (about 2 kB per live track)."""
         return TrackerState(copy.deepcopy(self._tracks), list(self._finished), self._next_id,
-                            self.frame_index, copy.deepcopy(self.cuts), self.cut, copy.deepcopy(self._held))
+                            self.frame_index, copy.deepcopy(self.cuts), self.cut, copy.deepcopy(self._held),
+                            (self._frame_sharp, self._sharp_at))
 
     def restore(self, state: TrackerState) -> None:
         """Continue exactly as after the frame `state` was taken at (it stays reusable)."""
@@ -214,6 +218,7 @@ class FaceTracker:
         self._next_id, self.frame_index, self.cut = state.next_id, state.frame_index, state.cut
         self.cuts = copy.deepcopy(state.cuts)
         self._held = copy.deepcopy(state.held)
+        self._frame_sharp, self._sharp_at = state.frame_sharp
         self.smoothing = self._smoothing
 
     def summaries(self) -> list[TrackSummary]:
@@ -246,7 +251,9 @@ class FaceTracker:
             track.kalman.predict(coasting=track.missed > 0)
         sharp = sharpness(crops, faces.sizes) if crops is not None and len(crops) == len(faces) else None
         quality = face_quality(faces, None if frame is None else frame.shape, sharp=sharp)
-        factors = frame_factors(faces, frame, sharp)
+        if frame is not None and len(faces) and (self.cut or self.frame_index - self._sharp_at >= SHARPNESS_EVERY):
+            self._frame_sharp, self._sharp_at = frame_sharpness(frame), self.frame_index
+        factors = frame_factors(faces, sharp, self._frame_sharp if frame is not None else None)
         errors = fitted_model().frame_error(factors)
         looks = appearance(crops) if crops is not None and len(crops) == len(faces) and len(faces) else None
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from c3ae.faces import Faces
 from c3ae.runtime.paths import WEIGHTS_DIR
-from c3ae.track.quality import frame_sharpness, yaw
+from c3ae.track.quality import yaw
 from c3ae.twopoint import BINS
 
 UNCERTAINTY_FILE = WEIGHTS_DIR / "uncertainty.json"
@@ -51,17 +51,17 @@ def distribution_terms(dists: np.ndarray) -> np.ndarray:
     return np.stack([spread, top[:, 0] - top[:, 1], entropy], axis=1)
 
 
-def frame_factors(faces: Faces, frame: np.ndarray | None = None, sharp: np.ndarray | None = None) -> np.ndarray:
+def frame_factors(faces: Faces, sharp: np.ndarray | None = None, frame_sharp: float | None = None) -> np.ndarray:
     """(N, len(FEATURES)) what is known about each detection's age; `sharp` is the
-    faces' `quality.sharpness`. The relative sharpness is 0 (as sharp as its frame)
-    where the frame or `sharp` is missing."""
+    faces' `quality.sharpness`, `frame_sharp` the frame's `quality.frame_sharpness`.
+    The relative sharpness is 0 (as sharp as its frame) where either is missing."""
     n = len(faces)
     if not n:
         return np.zeros((0, len(FEATURES)))
     sizes = np.maximum(faces.sizes.astype(np.float64), 1.0)
     relative = np.zeros(n)
-    if frame is not None and sharp is not None:
-        relative = np.log((np.asarray(sharp, np.float64) + 1.0) / (frame_sharpness(frame) + 1.0))
+    if sharp is not None and frame_sharp is not None:
+        relative = np.log((np.asarray(sharp, np.float64) + 1.0) / (frame_sharp + 1.0))
     return np.column_stack([
         distribution_terms(faces.dists),
         faces.ages.astype(np.float64) / 10.0,
