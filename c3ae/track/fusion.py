@@ -25,7 +25,6 @@ than `HOLD` years, so the label does not flicker and never sits more than
 """
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,13 +43,14 @@ def frame_weight(quality: float | np.ndarray) -> float | np.ndarray:
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    """The value at which half the weight lies on either side (the lower one on a tie)."""
+    """The value at which half the weight lies on either side (the lower one on a tie).
+    Lean on purpose: it runs twice per face and frame."""
     values, weights = np.asarray(values, np.float64), np.asarray(weights, np.float64)
-    if not len(values) or weights.sum() <= 0:
-        return float("nan")
-    order = np.argsort(values, kind="stable")
+    order = np.argsort(values)
     cum = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(cum, 0.5 * cum[-1])])
+    if not len(cum) or not cum[-1] > 0:
+        return float("nan")
+    return float(values[order[np.searchsorted(cum, 0.5 * cum[-1])]])
 
 
 @dataclass
@@ -64,8 +64,8 @@ class AgeFusion:
     frames: int = 0
     age: float = float("nan")  # the fused age: weighted median of the window's per-frame ages
     error: float = float("nan")  # the track's expected |error|: weighted median of the window's
-    size: float = float("nan")  # the window's median face size (px)
-    _last: deque = field(default_factory=deque, repr=False)  # (age, weight, error, size) of the window's frames
+    size: float = float("nan")  # the window's median face size (px; the upper one of an even count)
+    _last: np.ndarray = field(default=None, repr=False)  # (window, 4) ring of (age, weight, error, size)
     _weight: float = 0.0
     _dist: np.ndarray = field(default_factory=lambda: np.zeros(len(BINS)))
     _weighted_quality: float = 0.0
@@ -93,13 +93,13 @@ class AgeFusion:
         self._recent = self.decay * self._recent + w * dist
         self._recent_weight = self.decay * self._recent_weight + w
         error = self.model.typical if error is None or not np.isfinite(error) else float(error)
-        self._last.append((float(age), w, error, np.inf if size is None else float(size)))
-        if len(self._last) > self.window:
-            self._last.popleft()
-        ages, weights, errors, sizes = np.array(self._last).T
+        if self._last is None:  # a ring, not a deque: a seek snapshot copies it in one go
+            self._last = np.full((self.window, 4), np.nan)
+        self._last[self.frames % self.window] = (age, w, error, np.inf if size is None else float(size))
+        ages, weights, errors, sizes = self._last[:min(self.frames + 1, self.window)].T
         self.age = weighted_median(ages, weights)
         self.error = weighted_median(errors, weights)
-        self.size = float(np.median(sizes))
+        self.size = float(np.sort(sizes)[len(sizes) // 2])
         self.frames += 1
         self._band = None
         if self.frames >= self.min_frames and not abs(self.age - self.shown) <= HOLD:  # NaN: nothing shown yet
