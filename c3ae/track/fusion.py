@@ -38,7 +38,7 @@ WINDOW = 25  # detected frames (about 1 s) whose weighted median is the fused ag
 
 
 def frame_weight(quality: float | np.ndarray) -> float | np.ndarray:
-    """How much one frame's distribution counts in the fused age."""
+    """How much one frame counts: in the fused (median) age and the whole track's distribution."""
     return np.maximum(quality, 0.02) ** 2
 
 
@@ -63,9 +63,9 @@ class AgeFusion:
     model: ErrorModel = field(default_factory=lambda: fitted_model())
     frames: int = 0
     age: float = float("nan")  # the fused age: weighted median of the window's per-frame ages
-    error: float = float("nan")  # the track's expected |error|: weighted median of the window's
+    error: float = float("nan")  # the track's expected |error|: weighted median of the window's frames' errors
     size: float = float("nan")  # the window's median face size (px; the upper one of an even count)
-    _last: np.ndarray = field(default=None, repr=False)  # (window, 4) ring of (age, weight, error, size)
+    _last: np.ndarray | None = field(default=None, repr=False)  # (window, 4) ring: age, weight, error, size
     _weight: float = 0.0
     _dist: np.ndarray = field(default_factory=lambda: np.zeros(len(BINS)))
     _weighted_quality: float = 0.0
