@@ -1,58 +1,8 @@
-import json
-
 import numpy as np
 
-from c3ae.track.fusion import HOLD, AgeFusion, Band, fit_band, moments
+from c3ae.track.fusion import HOLD, WINDOW, AgeFusion, weighted_median
+from c3ae.track.uncertainty import ErrorModel
 from c3ae.twopoint import encode
-
-
-def test_band_widens_with_age_disagreement_and_poor_quality():
-    band = Band()
-    _, low, high = band(encode(30.0))
-    mixed = (encode(20.0) + encode(40.0)) / 2
-    _, mlow, mhigh = band(mixed)
-    _, qlow, qhigh = band(encode(30.0), quality=0.25)
-    _, olow, ohigh = band(encode(70.0))
-    assert low < 30 < high
-    assert mhigh - mlow > 1.5 * (high - low) and qhigh - qlow > 1.5 * (high - low) and ohigh - olow > high - low
-
-
-def test_band_stays_within_the_bins():
-    band = Band()
-    assert band(encode(1.0))[1] == 0.0 and band(encode(109.0))[2] == 110.0
-
-
-def test_disagreement_is_the_spread_beyond_the_two_point_code():
-    assert moments(encode(34.0))[1] < 1e-6
-    assert moments((encode(20.0) + encode(40.0)) / 2)[1] > 50
-
-
-def _synthetic_people(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """People whose fused age errs by a spread that grows with age and with poorer evidence."""
-    rng = np.random.default_rng(seed)
-    ages = rng.uniform(2, 80, n)
-    quality = rng.uniform(0.2, 1.0, n)
-    error = rng.normal(0, 1, n) * np.hypot(2, 0.1 * ages) / np.sqrt(quality) + 1.5  # biased a little, too
-    fused = np.clip(ages + error, 0.5, 109)
-    return encode(fused), quality, ages
-
-
-def test_a_fitted_band_holds_eight_in_ten_true_ages_of_new_people():
-    band = fit_band(*_synthetic_people(1500, 0))
-    dists, quality, ages = _synthetic_people(1500, 1)  # people the fit never saw
-    bands = np.array([band(d, q) for d, q in zip(dists, quality)])
-    inside = (bands[:, 1] <= ages) & (ages <= bands[:, 2])
-    assert 0.75 <= inside.mean() <= 0.85
-    assert band.relative > 0 and band.quality_power > 0  # it found that the error grows with age and poor evidence
-    good = quality > 0.8
-    assert np.median(bands[good, 2] - bands[good, 1]) < np.median(bands[~good, 2] - bands[~good, 1])
-
-
-def test_the_band_file_round_trips(tmp_path):
-    path = tmp_path / "bands.json"
-    band = Band(2.0, 0.1, 0.5, 0.25, -1.1, 1.4)
-    path.write_text(json.dumps({**band.to_json(), "fitted_on": "test"}))
-    assert Band.load(path) == band and Band.load(tmp_path / "absent.json") == Band()
 
 
 def test_nothing_is_shown_until_min_frames_then_the_shown_age_converges_and_stays():
@@ -65,8 +15,8 @@ def test_nothing_is_shown_until_min_frames_then_the_shown_age_converges_and_stay
     shown = np.array(shown)
     assert np.isnan(shown[:3]).all() and fusion.ready
     settled = shown[3 + 15:]
-    assert np.percentile(settled, 90) - np.percentile(settled, 10) <= 2.0
-    assert len(set(settled)) <= 8  # a handful of values, not one per frame
+    assert np.percentile(settled, 90) - np.percentile(settled, 10) <= 3.0
+    assert len(set(settled)) <= 15  # a handful of values, not one per frame
     assert abs(fusion.shown - fusion.age) <= HOLD and fusion.low <= fusion.shown <= fusion.high
 
 
@@ -80,18 +30,31 @@ def test_a_first_guess_does_not_stay_once_better_frames_disagree():
     assert abs(fusion.shown - 36) < 1 and abs(fusion.shown - fusion.age) <= HOLD
 
 
-def test_quality_weights_the_evidence_and_poor_evidence_shows_no_band():
+def test_quality_weights_the_evidence():
     fusion = AgeFusion()
     for _ in range(10):
         fusion.add(encode(30.0), 1.0)
     for _ in range(10):
         fusion.add(encode(70.0), 0.1)
-    assert abs(fusion.age - 30) < 1 and not fusion.uncertain and np.isfinite(fusion.low)
-    poor = AgeFusion()
-    for _ in range(10):
-        poor.add(encode(30.0), 0.1)
-    assert poor.uncertain and poor.ready and np.isnan(poor.low) and np.isnan(poor.high)
-    assert np.isfinite(poor.fused_band()).all()  # still known, for the benchmark; only not shown
+    assert abs(fusion.age - 30) < 1
+
+
+def test_the_band_is_the_tracks_expected_error_scaled_and_says_question_mark_only_when_it_says_little():
+    model = ErrorModel(low=-1.0, high=1.5, readable_px=30.0)
+    fusion = AgeFusion(model=model)
+    for e in [4.0] * 8 + [100.0] * 3:  # a few frames the model could not read do not widen it
+        fusion.add(encode(40.0), 1.0, error=e, size=80.0)
+    assert fusion.error == 4.0 and np.allclose(fusion.fused_band(), (36.0, 46.0))
+    assert not fusion.uncertain and fusion.low == 36.0
+    wide = AgeFusion(model=model)
+    for _ in range(8):
+        wide.add(encode(40.0), 1.0, error=15.0, size=80.0)  # a band of 37.5 years says little
+    assert wide.uncertain and wide.ready and np.isnan(wide.low) and np.isnan(wide.high)
+    assert np.isfinite(wide.fused_band()).all()  # still known, for the benchmark; only not shown
+    small = AgeFusion(model=model)
+    for _ in range(8):
+        small.add(encode(40.0), 1.0, error=4.0, size=20.0)
+    assert small.uncertain
 
 
 def test_the_chart_follows_recent_frames_while_the_age_keeps_the_whole_track():
@@ -106,3 +69,51 @@ def test_a_missing_estimate_is_skipped():
     fusion = AgeFusion(min_frames=1)
     fusion.add(np.full(12, np.nan), 1.0)
     assert fusion.frames == 0 and not fusion.ready and np.isnan(fusion.age)
+
+
+def test_weighted_median_is_the_value_holding_half_the_weight():
+    assert weighted_median([10, 20, 30], [1, 1, 1]) == 20
+    assert weighted_median([10, 20, 30], [1, 1, 5]) == 30
+    assert np.isnan(weighted_median([], []))
+
+
+def test_one_confident_early_reading_does_not_hold_the_shown_age():
+    """The singer: a sharp, frontal first second says 51; the rest of the shot,
+    seen a little less well (stage light), says 36. The shown age goes to 36."""
+    fusion = AgeFusion(min_frames=5)
+    rng = np.random.default_rng(3)
+    for a in 51 + rng.normal(0, 1, 10):
+        fusion.add(encode(a), 1.0)
+    assert abs(fusion.shown - 51) < 2
+    for a in 36 + rng.normal(0, 3, WINDOW + 5):
+        fusion.add(encode(a), 0.5)
+    assert abs(fusion.shown - 36) <= 2
+
+
+def test_after_a_second_the_shown_age_sits_within_two_years_of_that_seconds_weighted_median():
+    """Evidence that drifts (light, pose, distance change within a shot), with mixed quality."""
+    fusion = AgeFusion(min_frames=5)
+    rng = np.random.default_rng(4)
+    n = 200
+    truth = np.concatenate([np.full(60, 50.0), np.linspace(50, 32, 80), np.full(60, 32.0)])
+    ages = truth + rng.normal(0, 4, n)
+    quality = rng.uniform(0.2, 1.0, n)
+    gaps = []
+    for t in range(n):
+        fusion.add(encode(ages[t]), quality[t])
+        if t + 1 >= WINDOW:
+            last = slice(t + 1 - WINDOW, t + 1)
+            gaps.append(abs(fusion.shown - weighted_median(ages[last], quality[last] ** 2)))
+    assert max(gaps) <= 2.0
+
+
+def test_a_steady_face_does_not_flicker():
+    fusion = AgeFusion(min_frames=5)
+    rng = np.random.default_rng(5)
+    shown = []
+    for a, q in zip(40 + rng.normal(0, 5, 250), rng.uniform(0.3, 1.0, 250)):
+        fusion.add(encode(a), q)
+        shown.append(fusion.shown)
+    settled = np.array(shown[WINDOW:])
+    assert np.percentile(settled, 90) - np.percentile(settled, 10) <= 3.0
+    assert np.mean(np.diff(settled) != 0) < 0.25  # it changes on fewer than a frame in four

@@ -91,8 +91,11 @@ def test_tracks_file_has_one_row_per_person(run):
     assert len(rows) == sum(run["people"].values())
     assert list(rows[0]) == ["track_id", "first_frame", "last_frame", "frames", "seconds", "age", "age_low",
                              "age_high", "quality"]
-    for r in rows:
+    banded = [r for r in rows if r["age_low"]]  # "?" (a band wider than 30 y) leaves it empty
+    assert len(banded) >= 0.8 * len(rows)
+    for r in banded:
         assert float(r["age_low"]) <= float(r["age"]) <= float(r["age_high"])
+    for r in rows:
         assert int(r["frames"]) >= 5 and float(r["seconds"]) > 0
     assert [t["track_id"] for t in run["json"]["tracks"]] == [int(r["track_id"]) for r in rows]
 

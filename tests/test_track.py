@@ -4,6 +4,7 @@ from synth import make_faces
 
 from c3ae.faces import Faces
 from c3ae.pipeline import SeekHistory
+from c3ae.track.fusion import HOLD
 from c3ae.track.tracker import FaceTracker, iou_matrix
 from c3ae.twopoint import encode
 
@@ -135,7 +136,7 @@ def test_a_poor_first_guess_gives_way_to_better_frames_and_the_table_agrees():
         out = tracker.update(_face(100, age=36))
     assert abs(out.ages_smoothed[0] - 36) < 1
     person = tracker.summaries()[0]
-    assert abs(person.age - out.ages_smoothed[0]) <= 0.5
+    assert abs(person.age - out.ages_smoothed[0]) <= HOLD
     np.testing.assert_allclose([person.age_low, person.age_high], [out.ages_low[0], out.ages_high[0]], atol=1e-3)
 
 
@@ -173,6 +174,17 @@ def test_a_shot_cut_ends_every_track():
     assert [s.track_id for s in tracker.summaries()] == [1]
 
 
+def test_after_a_cut_the_same_place_starts_afresh_with_the_new_persons_age():
+    tracker = FaceTracker(min_frames=5)
+    rng = np.random.default_rng(1)
+    shot_a = np.clip(rng.normal((60, 120, 200), 20, (360, 640, 3)), 0, 255).astype(np.uint8)
+    shot_b = np.clip(rng.normal((200, 90, 40), 20, (360, 640, 3)), 0, 255).astype(np.uint8)
+    for _ in range(40):
+        tracker.update(_face(100, age=70), frame=shot_a)
+    shown = [tracker.update(_face(100, age=20), frame=shot_b).ages_smoothed[0] for _ in range(5)]
+    assert np.isnan(shown[:4]).all() and abs(shown[4] - 20) < 1
+
+
 def test_summaries_have_one_row_per_track_with_its_span():
     tracker = FaceTracker(max_missed=2)
     for t in range(10):
@@ -203,6 +215,26 @@ def test_restoring_a_snapshot_replays_the_same_results():
     for i in range(5):
         small.put(i, history.get(i))
     assert [small.get(i) is not None for i in range(5)] == [False, False, True, True, True]
+
+
+def test_restoring_a_snapshot_replays_the_same_bands_with_the_videos_sharpness(monkeypatch):
+    from c3ae.track import tracker as tracker_module
+    from c3ae.track.uncertainty import FEATURES, ErrorModel
+
+    coef = tuple(-3.0 if name == "relative_sharpness" else 0.0 for name in FEATURES)  # bands follow the video
+    monkeypatch.setattr(tracker_module, "fitted_model", lambda: ErrorModel(intercept=8.0, coef=coef))
+    rng = np.random.default_rng(3)
+    frames = [np.clip(rng.normal(120, 10 + 3 * t, (360, 640, 3)), 0, 255).astype(np.uint8) for t in range(30)]
+    crops = _solid_crops([(60, 120, 200)])
+    tracker, history, first = FaceTracker(detect_cuts=False), SeekHistory(), []
+    for i, frame in enumerate(frames):
+        first.append(tracker.update(_face(100, age=40.0 + i % 3), frame=frame, crops=crops))
+        history.put(i, (tracker.snapshot(), None))
+    tracker.restore(history.get(14)[0])  # mid-way between two measures of the video's sharpness
+    for i in range(15, 30):
+        again = tracker.update(_face(100, age=40.0 + i % 3), frame=frames[i], crops=crops)
+        np.testing.assert_array_equal(again.ages_low, first[i].ages_low)
+        np.testing.assert_array_equal(again.ages_high, first[i].ages_high)
 
 
 def test_reset_forgets_tracks():

@@ -12,12 +12,12 @@ reason the age model is known to be less reliable:
   the head turns (yaw), and the eye-ear spans become lopsided;
 * border - a box cut by the frame edge holds only part of the face.
 
-The fusion weighs each frame's distribution by quality squared, so a poor
-frame counts little (a clear 40 px face about half a close-up, a blurred one
-far less), and marks a track `uncertain` when the evidence its age rests on
-is poor (per-frame |error| grows from 5.6 to 12 years from the best to the
-poorest quality decile on the video benchmark). What a face looks like, for
-telling people apart, is `c3ae.track.identity`.
+The fusion weighs each frame's age by quality squared, so a poor frame counts
+little (a clear 40 px face about half a close-up, a blurred one far less). How
+wide a track's band is, and whether it reads "?", is learned from evidence
+instead (`c3ae.track.uncertainty`, which also uses `yaw`, `sharpness` and
+`frame_sharpness`): these hand-set factors floor on compressed video. What a
+face looks like, for telling people apart, is `c3ae.track.identity`.
 """
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ import torch
 from c3ae.crops import CROP_SCALES
 from c3ae.faces import Faces
 
-UNCERTAIN_BELOW = 0.3  # track quality under this: the age is shown as uncertain
 SHARP_LAPLACIAN_VAR = 120.0  # of the 64 px inner crop: sharp dataset faces give 240-650
 INNER_SCALE = CROP_SCALES[0]  # the inner crop's side, in face sizes
 _RIGHT_EYE, _LEFT_EYE, _NOSE, _RIGHT_EAR, _LEFT_EAR = 0, 1, 2, 4, 5
@@ -39,8 +38,9 @@ def _ramp(x: np.ndarray, lo: float, hi: float, floor: float = 0.05) -> np.ndarra
     return np.clip((np.asarray(x, np.float64) - lo) / (hi - lo), floor, 1.0)
 
 
-def pose_factor(faces: Faces) -> np.ndarray:
-    """1 for a frontal face, falling to 0.05 towards profile, from the keypoints."""
+def yaw(faces: Faces) -> np.ndarray:
+    """How far each head is turned, from the keypoints: ~0 frontal, ~1 near profile
+    (NaN where the keypoints say nothing)."""
     kp = faces.keypoints.astype(np.float64)
     eyes = kp[:, _LEFT_EYE] - kp[:, _RIGHT_EYE]
     eye_dist = np.maximum(np.linalg.norm(eyes, axis=1), 1e-6)
@@ -50,8 +50,23 @@ def pose_factor(faces: Faces) -> np.ndarray:
     right_span = np.abs(np.sum((kp[:, _RIGHT_EYE] - kp[:, _RIGHT_EAR]) * axis, axis=1))
     left_span = np.abs(np.sum((kp[:, _LEFT_EAR] - kp[:, _LEFT_EYE]) * axis, axis=1))
     lopsided = np.abs(right_span - left_span) / np.maximum(right_span + left_span, 1e-6)
-    yaw = np.maximum(nose_offset / 0.5, lopsided)  # both ~0 frontal, ~1 near profile
-    return np.nan_to_num(1.0 - _ramp(yaw, 0.25, 0.8, floor=0.0), nan=0.5).clip(0.05, 1.0)
+    return np.maximum(nose_offset / 0.5, lopsided)  # both ~0 frontal, ~1 near profile
+
+
+def pose_factor(faces: Faces) -> np.ndarray:
+    """1 for a frontal face, falling to 0.05 towards profile."""
+    return np.nan_to_num(1.0 - _ramp(yaw(faces), 0.25, 0.8, floor=0.0), nan=0.5).clip(0.05, 1.0)
+
+
+def frame_sharpness(frame: np.ndarray) -> float:
+    """Variance of the Laplacian of the whole frame at 640 px wide at most: how sharp
+    this video is at all (compression and a soft lens blur every face alike), the
+    reference a face's own sharpness is read against."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    if grey.shape[1] > 640:
+        f = 640 / grey.shape[1]
+        grey = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    return float(cv2.Laplacian(grey, cv2.CV_32F).var())
 
 
 def border_factor(faces: Faces, frame_shape: tuple[int, ...]) -> np.ndarray:
@@ -88,13 +103,16 @@ def crop_images(crops: torch.Tensor, k: int) -> np.ndarray:
 
 
 def face_quality(faces: Faces, frame_shape: tuple[int, ...] | None = None,
-                 crops: torch.Tensor | None = None) -> np.ndarray:
-    """(N,) quality in [0, 1]; factors whose input is missing count as 1."""
+                 crops: torch.Tensor | None = None, sharp: np.ndarray | None = None) -> np.ndarray:
+    """(N,) quality in [0, 1]; factors whose input is missing count as 1. `sharp`:
+    the faces' `sharpness`, where the caller has it already (else from `crops`)."""
     if not len(faces):  # a frame between looks: nothing to rate
         return np.zeros(0, np.float32)
     q = _ramp(faces.scores, 0.3, 0.75) * _ramp(faces.sizes, 16.0, 48.0) * pose_factor(faces)
     if frame_shape is not None:
         q = q * border_factor(faces, frame_shape)
-    if crops is not None and len(crops) == len(faces):
-        q = q * _ramp(sharpness(crops, faces.sizes), 0.15 * SHARP_LAPLACIAN_VAR, SHARP_LAPLACIAN_VAR)
+    if sharp is None and crops is not None and len(crops) == len(faces):
+        sharp = sharpness(crops, faces.sizes)
+    if sharp is not None:
+        q = q * _ramp(sharp, 0.15 * SHARP_LAPLACIAN_VAR, SHARP_LAPLACIAN_VAR)
     return q.astype(np.float32)

@@ -20,9 +20,9 @@ Per frame (`FaceTracker.update`):
    `max_missed` frames without a detection (a hand, a microphone) and is shown
    as carried (`missed` > 0) once it has been seen `confirm_hits` times, until
    its predicted box has mostly left the frame.
-5. Each track fuses its age with `c3ae.track.fusion.AgeFusion` (quality-weighted
-   over the whole track, calibrated band, a shown age that follows it within
-   half a year); `summaries()` gives one row per person, with the same age and band.
+5. Each track fuses its age with `c3ae.track.fusion.AgeFusion` (the quality-weighted
+   median of its last second of frames, calibrated band, a shown age that follows
+   it within `HOLD`); `summaries()` gives one row per person, with the same age and band.
 
 For seeking in files, `snapshot()`/`restore()` copy the whole state (its own cut
 detector included), so a player that steps back replays from exactly the state
@@ -40,9 +40,11 @@ from c3ae.cuts import Shot, ShotCutDetector
 from c3ae.faces import Faces
 from c3ae.track.fusion import AgeFusion
 from c3ae.track.identity import appearance, similarity
-from c3ae.track.quality import face_quality
+from c3ae.track.quality import face_quality, frame_sharpness, sharpness
+from c3ae.track.uncertainty import fitted_model, frame_factors
 
 _STD_POS, _STD_VEL = 1 / 20, 1 / 160  # ByteTrack's Kalman noise, per box size
+SHARPNESS_EVERY = 10  # frames between measures of the video's own sharpness (1-2 ms; it changes slowly)
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -155,6 +157,7 @@ class TrackerState:
     cuts: ShotCutDetector
     cut: bool
     held: tuple | None
+    frame_sharp: tuple[float | None, int]  # the video's sharpness and the frame it was measured at
 
 
 class FaceTracker:
@@ -198,12 +201,15 @@ class FaceTracker:
         self.cuts = ShotCutDetector()
         self.cut = False  # whether the last frame started a new shot
         self._held: tuple[list[_Track], int] | None = None  # tracks ended by the last frame's cut
+        self.last_factors = np.zeros((0, 0))
+        self._frame_sharp, self._sharp_at = None, -SHARPNESS_EVERY  # the video's sharpness, and when measured
 
     # state for seeking -------------------------------------------------------
     def snapshot(self) -> TrackerState:
         """A copy of the whole state after the last `update` (about 2 kB per live track)."""
         return TrackerState(copy.deepcopy(self._tracks), list(self._finished), self._next_id,
-                            self.frame_index, copy.deepcopy(self.cuts), self.cut, copy.deepcopy(self._held))
+                            self.frame_index, copy.deepcopy(self.cuts), self.cut, copy.deepcopy(self._held),
+                            (self._frame_sharp, self._sharp_at))
 
     def restore(self, state: TrackerState) -> None:
         """Continue exactly as after the frame `state` was taken at (it stays reusable)."""
@@ -212,6 +218,7 @@ class FaceTracker:
         self._next_id, self.frame_index, self.cut = state.next_id, state.frame_index, state.cut
         self.cuts = copy.deepcopy(state.cuts)
         self._held = copy.deepcopy(state.held)
+        self._frame_sharp, self._sharp_at = state.frame_sharp
         self.smoothing = self._smoothing
 
     def summaries(self) -> list[TrackSummary]:
@@ -242,7 +249,12 @@ class FaceTracker:
                 track.missed += 1
         for track in self._tracks:
             track.kalman.predict(coasting=track.missed > 0)
-        quality = face_quality(faces, None if frame is None else frame.shape, crops)
+        sharp = sharpness(crops, faces.sizes) if crops is not None and len(crops) == len(faces) else None
+        quality = face_quality(faces, None if frame is None else frame.shape, sharp=sharp)
+        if frame is not None and len(faces) and (self.cut or self.frame_index - self._sharp_at >= SHARPNESS_EVERY):
+            self._frame_sharp, self._sharp_at = frame_sharpness(frame), self.frame_index
+        factors = frame_factors(faces, sharp, self._frame_sharp if frame is not None else None)
+        errors = fitted_model().frame_error(factors)
         looks = appearance(crops) if crops is not None and len(crops) == len(faces) and len(faces) else None
 
         strong = np.flatnonzero(faces.scores >= self.high_score)
@@ -255,13 +267,13 @@ class FaceTracker:
 
         det_track = {d: t for t, d in pairs}
         for t, d in pairs:
-            self._observe(self._tracks[t], faces, d, quality[d], looks)
+            self._observe(self._tracks[t], faces, d, quality[d], errors[d], looks)
         new_index = {}
         for d in strong:
             if d not in det_track:
                 new_index[d] = len(self._tracks)
                 self._tracks.append(self._new_track(faces, d))
-                self._observe(self._tracks[-1], faces, d, quality[d], looks)
+                self._observe(self._tracks[-1], faces, d, quality[d], errors[d], looks)
         det_track.update(new_index)
 
         matched = set(det_track.values())
@@ -274,6 +286,7 @@ class FaceTracker:
                     or (frame is not None and _outside(track.kalman.box, frame.shape))):
                 gone.append(t)
         kept = sorted(det_track)  # detections with a track, in detection order
+        self.last_factors = factors[kept]  # the detected rows' factors, for fitting `ErrorModel`
         order = [det_track[d] for d in kept]
         carried = [t for t in range(len(self._tracks)) if t not in matched and t not in gone]
         detected = [self._as_faces(faces[np.array(kept, int)], order, quality[kept])] if kept else []
@@ -327,14 +340,15 @@ class FaceTracker:
         self._next_id += 1
         return track
 
-    def _observe(self, track: _Track, faces: Faces, d: int, quality: float, looks: np.ndarray | None) -> None:
+    def _observe(self, track: _Track, faces: Faces, d: int, quality: float, error: float,
+                 looks: np.ndarray | None) -> None:
         if track.hits:  # a new track's filter already starts at this box
             track.kalman.update(faces.boxes[d])
         box = faces.boxes[d]
         track.keypoints = faces.keypoints[d] - (box[:2] + box[2:]) / 2
         track.score, track.missed, track.last_frame = float(faces.scores[d]), 0, self.frame_index
         track.hits += 1
-        track.fusion.add(faces.dists[d], quality)
+        track.fusion.add(faces.dists[d], quality, float(faces.ages[d]), float(error), float(faces.sizes[d]))
         if looks is not None and looks[d].sum() > 0:  # slowly follows lighting changes
             look = looks[d]
             track.look = look if track.look is None else 0.8 * track.look + 0.2 * look

@@ -1,24 +1,28 @@
 """Labelled video benchmark: what the screen says about a person, against their true age.
 
 Still photos hide what video does to an age: a face that sways, zooms, dims,
-blurs, is compressed, covered by a hand for a moment or seen small for a few
-frames. Each face of one split subset (UTKFace and All-Age-Faces: exact ages,
-never FairFace's groups) becomes such a clip, made in memory, and the real
-`FramePipeline` (detector, crops, model, tracker, fusion) runs on it. Printed:
+blurs, is compressed, covered by a hand for a moment, seen small, turned or
+under a stage light (`c3ae.training.degrade`). Each face of one split subset
+(UTKFace and All-Age-Faces: exact ages, never FairFace's groups) becomes such
+a clip, made in memory (half of them with faces of 60-120 px, the size of an
+audience shot), and the real `FramePipeline` (detector, crops, model, tracker,
+fusion) runs on it. Printed:
 
-* per decade and per quality tier: people, share whose true age lies inside
-  their track's band (coverage), median band width, error of the fused age;
-* per-frame |error| by quality decile: whether quality ranks faces by how
-  right their ages are;
+* per decade and per face size: people, share whose true age lies inside their
+  track's band (coverage, of all and of those shown with a band), median band
+  width, error of the fused age, share shown as "?";
+* per-frame |error| by face size and by decile of the predicted error: whether
+  the uncertainty model ranks frames by how right their ages are;
 * the shown age's spread (p90 - p10 after the track's first 15 frames), the
-  final shown age against the fused age, and the share of frames in which the
-  face is found (detected or carried), by face size.
+  final shown age against the fused age, the convergence figure (the shown age
+  against the weighted median of the last second's per-frame ages), and the
+  share of frames in which the face is found (detected or carried), by face size.
 
-`--fit` first runs the benchmark on VALIDATION faces and fits the band there
-(`c3ae.track.fusion.Band`: the 10th and 90th percentiles of the people's
-scaled errors, so 8 in 10 true ages lie inside), writes it to
-`weights/bands.json` and then measures on the TEST faces, which no fit or
-choice ever reads. Rerun it whenever the weights change:
+`--fit` first runs the benchmark on VALIDATION faces and fits the uncertainty
+model there (`c3ae.track.uncertainty`: each frame's expected |error| from its
+factors, then the band's multiples of a track's error that hold 8 in 10 true
+ages), writes it to `weights/uncertainty.json` and then measures on the TEST
+faces, which no fit or choice ever reads. Rerun it whenever the weights change:
 
     python -m c3ae.training.videobench [--fit] [--faces 120] [--frames 40] [--subset test]
 """
@@ -39,8 +43,16 @@ from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
 from c3ae.runtime import threads
 from c3ae.runtime.paths import WEIGHTS_DIR
-from c3ae.track.fusion import BAND_FILE, Band, fit_band, fitted_band
-from c3ae.track.quality import UNCERTAIN_BELOW
+from c3ae.track.fusion import HOLD, WINDOW, frame_weight, weighted_median
+from c3ae.track.uncertainty import (
+    FEATURES,
+    UNCERTAINTY_FILE,
+    ErrorModel,
+    fit_band_scale,
+    fit_frame_error,
+    fitted_model,
+)
+from c3ae.training import degrade
 from c3ae.training.data import (
     DEFAULT_AAF,
     DEFAULT_SPLIT,
@@ -56,9 +68,9 @@ from c3ae.training.data import (
 
 FRAME_SIZE = (640, 360)
 SETTLE_FRAMES = 15  # the shown age's spread is measured after these
-CLOSE_UP, SMALL = 120.0, 60.0  # face sizes (px) of the found-share classes
-GOOD_QUALITY = 0.6  # track quality tiers: good from here, poor below UNCERTAIN_BELOW
+CLOSE_UP, SMALL = 120.0, 60.0  # face sizes (px) of the per-size classes
 LAST_DECADE = 7  # 70 and over in one row
+_LOG2_SIZE = FEATURES.index("log2_size")
 
 
 # faces --------------------------------------------------------------------------------------------
@@ -113,8 +125,13 @@ def _runs(rng: np.random.Generator, n: int, length: tuple[int, int], start: int)
 
 def make_clip(image: np.ndarray, box: np.ndarray, rng: np.random.Generator, n_frames: int,
               face_px: float) -> Clip:
-    """The photo's face moving through `n_frames` frames of what video does to it."""
+    """The photo's face moving through `n_frames` frames of what video does to it:
+    sway, a zoom out and back, a hand, light and colour drift, noise, and per clip
+    by chance a three-quarter turn, a coloured stage light, a 2-3x softer camera,
+    streaks of motion blur, and H.264 at a webcam bitrate (else JPEG)."""
     w, h = FRAME_SIZE
+    if rng.random() < 0.35:
+        image, box = degrade.three_quarter(image, box, rng)
     size = float(max(box[2] - box[0], box[3] - box[1]))
     centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
     background = _background(rng)
@@ -128,6 +145,9 @@ def make_clip(image: np.ndarray, box: np.ndarray, rng: np.random.Generator, n_fr
     light = rng.uniform(0.1, 0.35)
     tint = rng.uniform(-0.08, 0.08, 3)
     noise = rng.uniform(1.0, 6.0)
+    stage = degrade.stage_light((h, w), rng) if rng.random() < 0.35 else None
+    softer = rng.uniform(2.0, 3.0) if rng.random() < 0.3 else None
+    kbps = float(rng.choice(degrade.WEBCAM_KBPS)) if rng.random() < 0.6 else None
     jpeg = int(rng.integers(40, 86))
     grain = (rng.standard_normal((4, h, w, 3), dtype=np.float32) * noise).astype(np.int16)  # reused in turn
     frames, rects = [], []
@@ -145,13 +165,20 @@ def make_clip(image: np.ndarray, box: np.ndarray, rng: np.random.Generator, n_fr
             x1, y1, x2, y2 = rect
             cv2.rectangle(frame, (int(x1), int(y1 + 0.35 * (y2 - y1))), (int(x2), int(y2 + 0.2 * (y2 - y1))),
                           (80, 110, 160), -1)
+        if stage is not None:
+            frame = np.clip(frame * stage, 0, 255).astype(np.uint8)
         gain = 1 + light * np.sin(s + phase[4]) + tint * np.sin(s + phase[5])  # light and colour drift
         frame = cv2.add(cv2.transform(frame, np.diag(gain)), grain[t % 4], dtype=cv2.CV_8U)
+        if softer is not None:
+            frame = degrade.soften(frame, softer)
         if blurred[t]:
-            frame = cv2.GaussianBlur(frame, (0, 0), rng.uniform(0.8, 2.0))
-        frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, jpeg])[1], cv2.IMREAD_COLOR)
+            frame = degrade.motion_blur(frame, int(rng.integers(5, 14)), rng.uniform(0, 180))
+        if kbps is None:
+            frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, jpeg])[1], cv2.IMREAD_COLOR)
         frames.append(frame)
         rects.append(rect)
+    if kbps is not None:
+        frames = degrade.h264(frames, kbps)
     return Clip(frames, np.array(rects), face_px)
 
 
@@ -172,7 +199,8 @@ class Person:
     shown: np.ndarray  # (T,) shown age per frame (NaN where none)
     frame_ages: np.ndarray  # (T,) the frame's own estimate where detected
     frame_quality: np.ndarray  # (T,)
-    dist: np.ndarray | None  # the fused distribution, for fitting the band
+    dist: np.ndarray | None  # the track's fused distribution
+    factors: np.ndarray | None = None  # (T, F) `uncertainty.frame_factors` where detected, else NaN
 
 
 def _on_person(faces: Faces, rect: np.ndarray) -> np.ndarray:
@@ -187,6 +215,7 @@ def run_clip(pipeline: FramePipeline, clip: Clip, true_age: float) -> Person:
     n = len(clip.frames)
     ids = np.full(n, -1)
     shown, ages, quality, uncertain = (np.full(n, np.nan) for _ in range(4))
+    factors = None
     for t, frame in enumerate(clip.frames):
         faces = pipeline.process(frame, draw=False).faces
         hit = np.flatnonzero(_on_person(faces, clip.rects[t]))
@@ -196,6 +225,9 @@ def run_clip(pipeline: FramePipeline, clip: Clip, true_age: float) -> Person:
         ids[t], shown[t], uncertain[t] = faces.track_ids[i], faces.ages_smoothed[i], faces.uncertain[i]
         if faces.missed[i] == 0:
             ages[t], quality[t] = faces.ages[i], faces.quality[i]
+            row = pipeline.tracker.last_factors[i]  # detections come first, in the same order
+            factors = np.full((n, len(row)), np.nan) if factors is None else factors
+            factors[t] = row
     tracked = ids[ids >= 0]
     main = int(np.bincount(tracked).argmax()) if len(tracked) else -1
     summary = next((s for s in pipeline.tracker.summaries() if s.track_id == main), None)
@@ -206,7 +238,7 @@ def run_clip(pipeline: FramePipeline, clip: Clip, true_age: float) -> Person:
     return Person(true_age, clip.face_px, float((ids >= 0).mean()), len(set(tracked.tolist())), fused, low, high, q,
                   bool(uncertain[last[-1]]) if len(last) else True, np.where(mine, shown, np.nan),
                   np.where(mine, ages, np.nan), np.where(mine, quality, np.nan),
-                  getattr(summary, "dist", None))
+                  getattr(summary, "dist", None), None if factors is None else np.where(mine[:, None], factors, np.nan))
 
 
 def face_box(detector: FaceDetector, image: np.ndarray) -> np.ndarray | None:
@@ -228,7 +260,8 @@ def run_benchmark(records: list[Record], n_frames: int, seed: int, options: Pipe
             box = None if image is None else face_box(stills, image)
             if box is None:
                 continue
-            face_px = float(np.exp(rng.uniform(np.log(36), np.log(220))))
+            sizes = (60, 120) if k % 2 else (36, 220)  # every other clip the size of an audience shot
+            face_px = float(np.exp(rng.uniform(np.log(sizes[0]), np.log(sizes[1]))))
             clip = make_clip(image, box, rng, int(rng.integers(n_frames * 3 // 4, n_frames * 3 // 2 + 1)), face_px)
             people.append(run_clip(pipeline, clip, record.age))
             if progress and (k + 1) % 20 == 0:
@@ -244,46 +277,75 @@ def spread(shown: np.ndarray) -> float:
     return float(np.percentile(values, 90) - np.percentile(values, 10)) if len(values) >= 5 else np.nan
 
 
+def convergence_gaps(p: Person) -> np.ndarray:
+    """|shown age - weighted median of the last second's per-frame ages| at every
+    detected frame from the track's `WINDOW`-th on (the weights the fusion uses)."""
+    seen = np.flatnonzero(np.isfinite(p.frame_ages) & np.isfinite(p.shown))
+    gaps = [abs(p.shown[t] - weighted_median(p.frame_ages[seen[k + 1 - WINDOW:k + 1]],
+                                             frame_weight(p.frame_quality[seen[k + 1 - WINDOW:k + 1]])))
+            for k, t in enumerate(seen) if k + 1 >= WINDOW]
+    return np.array(gaps)
+
+
 def _row(name: str, people: list[Person]) -> str:
     rated = [p for p in people if np.isfinite(p.fused)]
     if not rated:
         return f"{name:12s} {len(people):6d}      -"
     inside = np.mean([p.low <= p.age <= p.high for p in rated])
+    shown = [p for p in rated if not p.uncertain]
+    inside_shown = np.mean([p.low <= p.age <= p.high for p in shown]) if shown else np.nan
     width = np.median([p.high - p.low for p in rated])
     mae = np.mean([abs(p.fused - p.age) for p in rated])
-    shown_band = np.median([p.high - p.low for p in rated if not p.uncertain] or [np.nan])
-    return (f"{name:12s} {len(rated):6d} {100 * inside:8.0f}% {width:8.1f} {shown_band:10.1f} {mae:7.1f}"
-            f" {100 * np.mean([p.uncertain for p in rated]):6.0f}%")
+    shown_band = np.median([p.high - p.low for p in shown] or [np.nan])
+    return (f"{name:12s} {len(rated):6d} {100 * inside:8.0f}% {100 * inside_shown:8.0f}% {width:8.1f}"
+            f" {shown_band:10.1f} {mae:7.1f} {100 * np.mean([p.uncertain for p in rated]):6.0f}%")
 
 
-def tier(p: Person) -> str:
-    return "good" if p.quality >= GOOD_QUALITY else "poor (?)" if p.quality < UNCERTAIN_BELOW else "fair"
+SIZE_CLASSES = (("< 60 px", lambda p: p.face_px < SMALL), ("60-120 px", lambda p: SMALL <= p.face_px < CLOSE_UP),
+                (">= 120 px", lambda p: p.face_px >= CLOSE_UP), (">= 60 px", lambda p: p.face_px >= SMALL))
 
 
-def report(people: list[Person]) -> str:
-    """The benchmark's tables, as printed."""
-    head = f"{'':12s} {'people':>6s} {'coverage':>9s} {'width':>8s} {'width shown':>10s} {'MAE':>7s} {'? share':>7s}"
-    lines = ["band (true age inside the track's band; width in years, median; shown: tracks not marked '?')", head]
+def frame_table(people: list[Person]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every detected frame of the people's tracks: (factors, |error|, face size (px))."""
+    rows = [(p.factors[t], abs(p.frame_ages[t] - p.age), 2 ** p.factors[t, _LOG2_SIZE])
+            for p in people if p.factors is not None
+            for t in np.flatnonzero(np.isfinite(p.frame_ages) & np.isfinite(p.factors).all(axis=1))]
+    if not rows:
+        return np.zeros((0, 0)), np.zeros(0), np.zeros(0)
+    x, err, size = zip(*rows)
+    return np.array(x), np.array(err), np.array(size)
+
+
+def report(people: list[Person], model: ErrorModel | None = None) -> str:
+    """The benchmark's tables, as printed (`model`: the uncertainty model the tracks used)."""
+    head = (f"{'':12s} {'people':>6s} {'coverage':>9s} {'of shown':>9s} {'width':>8s} {'width shown':>10s}"
+            f" {'MAE':>7s} {'? share':>7s}")
+    lines = ["band (true age inside the track's band, of all and of those shown with a band; width in years,"
+             " median; '?': shown without a band)", head]
     for d in range(LAST_DECADE + 1):
         members = [p for p in people if min(int(p.age // 10), LAST_DECADE) == d]
         lines.append(_row(decade_label(d) if d < LAST_DECADE else f"{d * 10}+", members))
-    for name in ("good", "fair", "poor (?)"):
-        lines.append(_row(f"q {name}", [p for p in people if tier(p) == name]))
+    for name, sel in SIZE_CLASSES:
+        lines.append(_row(name, [p for p in people if sel(p)]))
     lines.append(_row("all", people))
 
-    q = np.concatenate([p.frame_quality for p in people])
-    err = np.abs(np.concatenate([p.frame_ages - p.age for p in people]))
-    ok = np.isfinite(q) & np.isfinite(err)
-    q, err = q[ok], err[ok]
-    lines += ["", "per-frame |error| by quality decile (1 = poorest)",
-              f"{'decile':>6s} {'quality':>13s} {'frames':>7s} {'median':>7s} {'mean':>6s}"]
-    if len(q) >= 10:
-        edges = np.percentile(q, np.linspace(0, 100, 11))
-        bins = np.clip(np.searchsorted(edges, q, side="right") - 1, 0, 9)
+    x, err, size = frame_table(people)
+    if len(err) >= 10:
+        lines += ["", "per-frame |error| by face size (px)",
+                  f"{'size':>10s} {'frames':>7s} {'median':>7s} {'mean':>6s}"]
+        for lo, hi in ((0, 30), (30, 45), (45, 60), (60, 90), (90, 120), (120, 1e9)):
+            e = err[(size >= lo) & (size < hi)]
+            if len(e):
+                lines.append(f"{lo:4.0f}-{min(hi, 999):<5.0f} {len(e):7d} {np.median(e):7.1f} {e.mean():6.1f}")
+        predicted = (model or fitted_model()).frame_error(x)
+        lines += ["", "per-frame |error| by decile of the predicted error (1 = smallest)",
+                  f"{'decile':>6s} {'predicted':>11s} {'frames':>7s} {'median':>7s} {'mean':>6s}"]
+        edges = np.percentile(predicted, np.linspace(0, 100, 11))
+        bins = np.clip(np.searchsorted(edges, predicted, side="right") - 1, 0, 9)
         for b in range(10):
             e = err[bins == b]
             if len(e):
-                lines.append(f"{b + 1:6d} {edges[b]:6.3f}-{edges[b + 1]:5.3f} {len(e):7d} {np.median(e):7.1f}"
+                lines.append(f"{b + 1:6d} {edges[b]:5.1f}-{edges[b + 1]:5.1f} {len(e):7d} {np.median(e):7.1f}"
                              f" {e.mean():6.1f}")
 
     spreads = np.array([spread(p.shown) for p in people])
@@ -294,12 +356,10 @@ def report(people: list[Person]) -> str:
               f"spread p90-p10 after {SETTLE_FRAMES} frames: median {np.nanmedian(spreads):.2f} y, "
               f"p90 {np.nanpercentile(spreads, 90):.2f} y ({np.isfinite(spreads).sum()} tracks)",
               f"final shown vs fused age: median {np.nanmedian(gap):.2f} y, max {np.nanmax(gap):.2f} y, "
-              f"within 0.5 y {100 * np.mean(gap[np.isfinite(gap)] <= 0.5):.0f}%",
+              f"within {HOLD} y {100 * np.mean(gap[np.isfinite(gap)] <= HOLD):.0f}%",
+              _convergence_line(people),
               "", "faces found (detected or carried), share of frames"]
-    for name, sel in (("close-up >= 120 px", lambda p: p.face_px >= CLOSE_UP),
-                      ("medium", lambda p: SMALL <= p.face_px < CLOSE_UP),
-                      ("small < 60 px", lambda p: p.face_px < SMALL),
-                      ("all", lambda p: True)):
+    for name, sel in (*SIZE_CLASSES[:3], ("all", lambda p: True)):
         members = [p for p in people if sel(p)]
         if members:
             found = np.array([p.found for p in members])
@@ -309,20 +369,45 @@ def report(people: list[Person]) -> str:
     return "\n".join(lines)
 
 
-def fit(people: list[Person], path: Path = BAND_FILE, weights_note: str = "") -> Band:
-    """Fit the band on these people and store it where the fusion reads it."""
-    rated = [p for p in people if p.dist is not None and np.isfinite(p.fused)]
-    band = fit_band(np.stack([p.dist for p in rated]), np.array([p.quality for p in rated]),
-                    np.array([p.age for p in rated]))
-    path.write_text(json.dumps({**band.to_json(), "fitted_on": f"{len(rated)} validation people, {weights_note}"},
-                               indent=2) + "\n")
-    fitted_band.cache_clear()  # the tracks made from now on take it
-    return band
+def _convergence_line(people: list[Person]) -> str:
+    gaps = np.concatenate([convergence_gaps(p) for p in people] + [np.zeros(0)])
+    if not len(gaps):
+        return f"convergence: no track reached {WINDOW} detected frames"
+    return (f"convergence (shown vs weighted median of the last {WINDOW} detected frames, {len(gaps)} frames): "
+            f"within 2 y {100 * np.mean(gaps <= 2):.1f}%, median {np.median(gaps):.2f} y, "
+            f"p90 {np.percentile(gaps, 90):.2f} y, max {gaps.max():.2f} y")
+
+
+def track_error(p: Person, model: ErrorModel) -> tuple[float, float]:
+    """(fused age, expected error) of the person's track at its end, as the fusion has them:
+    the weighted medians over its last `WINDOW` detected frames."""
+    seen = np.flatnonzero(np.isfinite(p.frame_ages) & np.isfinite(p.factors).all(axis=1))[-WINDOW:]
+    w = frame_weight(p.frame_quality[seen])
+    return weighted_median(p.frame_ages[seen], w), weighted_median(model.frame_error(p.factors[seen]), w)
+
+
+def fit(people: list[Person], readable_px: float, path: Path = UNCERTAINTY_FILE, note: str = "") -> ErrorModel:
+    """Fit the uncertainty model on these (validation) people and store it where the tracker reads it:
+    each frame's expected |error| from its factors, then the band's multiples of a track's error."""
+    x, err, _ = frame_table(people)
+    intercept, coef = fit_frame_error(x, err)
+    model = ErrorModel(intercept, coef, float(np.median(ErrorModel(intercept, coef).frame_error(x))),
+                       readable_px=readable_px)
+    rated = [p for p in people if p.factors is not None and np.isfinite(p.factors).all(axis=1).any()]
+    fused, error = np.array([track_error(p, model) for p in rated]).T
+    low, high = fit_band_scale(fused, error, np.array([p.age for p in rated]))
+    model = ErrorModel(intercept, coef, model.typical, low, high, readable_px)
+    path.write_text(json.dumps({**model.to_json(), "fitted_on": f"{len(err)} frames of {len(rated)} validation "
+                                                                f"people, {note}"}, indent=2) + "\n")
+    fitted_model.cache_clear()  # the tracks made from now on take it
+    return model
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fit", action="store_true", help="fit the band on validation faces first")
+    parser.add_argument("--fit", action="store_true", help="fit the uncertainty model on validation faces first")
+    parser.add_argument("--readable", type=float, default=ErrorModel.readable_px,
+                        help="face size (px) below which an age is shown as '?' (with --fit)")
     parser.add_argument("--subset", default="test", choices=("test", "val"), help="faces measured")
     parser.add_argument("--faces", type=int, default=120, help="people (clips) per benchmark")
     parser.add_argument("--frames", type=int, default=40, help="typical clip length (0.75x-1.5x)")
@@ -335,12 +420,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"validation benchmark: {args.faces} faces", flush=True)
         val = run_benchmark(split_records("val", args.faces, args.seed), args.frames, args.seed + 1, options)
         weights = json.loads((WEIGHTS_DIR / "c3ae.json").read_text())["sha256"][:12]
-        band = fit(val, weights_note=f"weights {weights}..., seed {args.seed}, {args.frames} frames")
-        bands = np.array([band(p.dist, p.quality)[1:] for p in val if p.dist is not None])
-        ages = np.array([p.age for p in val if p.dist is not None])
-        print(f"band written to {BAND_FILE}: {band}\non the validation faces: "
-              f"{100 * np.mean((bands[:, 0] <= ages) & (ages <= bands[:, 1])):.0f}% inside, "
-              f"median width {np.median(bands[:, 1] - bands[:, 0]):.1f} y\n", flush=True)
+        model = fit(val, args.readable, note=f"weights {weights}..., seed {args.seed}, {args.frames} frames")
+        print(f"model written to {UNCERTAINTY_FILE}: {model}\n", flush=True)
     print(f"{args.subset} benchmark: {args.faces} faces", flush=True)
     people = run_benchmark(split_records(args.subset, args.faces, args.seed), args.frames, args.seed + 2, options)
     print(report(people))
