@@ -64,20 +64,18 @@ def _numpy_forward(w: dict, image: np.ndarray) -> np.ndarray:
         return x @ w[(layer, "kernel")] + w[(layer, "bias")]
 
     relu, tanh, avg, mx = (lambda v: np.maximum(v, 0)), np.tanh, np.mean, np.max
-    x = relu(bn(conv(image, 1), 1))
-    x1 = pool(x, 2, avg)
-    x = relu(bn(conv(x1, 2), 2))
-    x2 = pool(x, 2, avg)
-    x = relu(bn(conv(x2, 3), 3))
-    x3 = pool(x, 2, avg)
-    x = relu(bn(conv(x3, 4), 4))
-    s = tanh(bn(conv(image, 5), 5))
-    s1 = pool(s, 2, mx)
-    s = tanh(bn(conv(s1, 6), 6))
-    s2 = pool(s, 2, mx)
-    s = tanh(bn(conv(s2, 7), 7))
-    s3 = pool(s, 2, mx)
-    s = tanh(bn(conv(s3, 8), 8))
+    def stream(first: int, act, op) -> tuple:
+        """Four conv-BN blocks (layers first..first+3), each of the first three pooled by `op`."""
+        pooled, v = [], image
+        for k in range(4):
+            v = act(bn(conv(v, first + k), first + k))
+            if k < 3:
+                v = pool(v, 2, op)
+                pooled.append(v)
+        return v, pooled
+
+    x, (x1, x2, _) = stream(1, relu, avg)
+    s, (s1, s2, _) = stream(5, tanh, mx)
     flat = lambda v: v.reshape(len(v), -1)  # noqa: E731
     feeds = [(flat(relu(conv(s, 9))), flat(relu(conv(x, 10))), ("dense_1", "dense_2", "delta_s1", "dense_3"), 1),
              (flat(pool(relu(conv(s2, 11)), 4, mx)), flat(pool(relu(conv(x2, 12)), 4, avg)),
