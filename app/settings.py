@@ -12,7 +12,7 @@ from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from c3ae.errors import OptionsError
 from c3ae.options import PipelineOptions
-from c3ae.source.video import is_stream
+from c3ae.source.address import is_stream
 
 ORGANIZATION = "C3AE"
 RECENT_STREAMS = 5  # network streams kept in the Source menu

@@ -13,7 +13,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QWidget
 
 from app.views.cameras import list_cameras
-from c3ae.source.video import is_stream
+from c3ae.source.address import is_stream
 
 
 class SourceMenu(QMenu):

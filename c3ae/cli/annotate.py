@@ -35,7 +35,7 @@ from c3ae.errors import BatchError, OptionsError, OutputExists, UntrainedWeights
 from c3ae.options import DEFAULT_RECONNECT_S, DETECTORS, DEVICES, TILES, PipelineOptions, range_text
 from c3ae.runtime.paths import DEFAULT_WEIGHTS, too_long
 from c3ae.runtime.stops import stop_requests
-from c3ae.source.video import is_stream
+from c3ae.source.address import is_stream
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:

@@ -40,24 +40,18 @@ import numpy as np  # noqa: E402
 
 from c3ae.errors import SourceError
 from c3ae.options import DEFAULT_RECONNECT_S
+from c3ae.source.address import is_stream
 from c3ae.source.http_file import PLAYLIST_SUFFIXES, download, probe
 
 DEFAULT_FPS = 30.0
 DECODER_DELAY = 16  # frames a decoder may still hold when its input fails (a truncated file's last ones)
 HEADER_SLACK = 1  # frames a header's count may be off by (it is estimated from the duration in some files)
-STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 HTTP_SCHEMES = ("http://", "https://")  # the addresses that may serve a file rather than a live stream
 BACKOFF_S = (0.5, 8.0)  # first and longest wait between reopening attempts
 STREAM_TIMEOUT_MS = 5000  # a stream that sends nothing for this long has dropped
 V4L2_SYSFS = Path("/sys/class/video4linux")
 MIN_SIDE = 16  # frames smaller than this hold no face to find, and no encoder takes 1x1 or 2x2
 RECENT_FRAMES = 2000  # frames of a live playlist remembered to recognise a replay (over a minute at 30 FPS)
-
-
-def is_stream(source: str | int) -> bool:
-    """True for a network address such as rtsp://host/path or http://host:8080/video."""
-    match = re.match(r"^([a-z][a-z0-9+.-]*)://", str(source).strip(), re.IGNORECASE)
-    return match is not None and match.group(1).lower() in STREAM_SCHEMES
 
 
 def camera_names(root: Path = V4L2_SYSFS) -> dict[str, int]:
