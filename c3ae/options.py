@@ -16,6 +16,7 @@ DEFAULT_MIN_SCORE = 0.5
 DETECTOR_FLOOR = 0.2  # BlazeFace reports faces from this score up; `min_score` filters above it
 DEFAULT_SMOOTHING = 0.85
 ANNOTATE_DETECT_EVERY = 3  # annotate's detection schedule: a new face is found within 2 frames
+MIN_FRAME_SIDE = 16  # pixels: smaller frames hold no face to find, and x264 refuses 1x1 and 2x2
 DEFAULT_RECONNECT_S = 30.0  # how long a dropped stream may stay away before it counts as ended
 DETECTORS = ("auto", "short", "full")
 DEVICES = ("auto", "cpu", "cuda")

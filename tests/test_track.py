@@ -2,6 +2,7 @@ import numpy as np
 import torch
 from synth import make_faces
 
+from c3ae.cuts import ShotCutDetector
 from c3ae.faces import Faces
 from c3ae.pipeline import SeekHistory
 from c3ae.track.fusion import HOLD
@@ -167,9 +168,10 @@ def test_a_shot_cut_ends_every_track():
     rng = np.random.default_rng(1)
     shot_a = np.clip(rng.normal((60, 120, 200), 20, (360, 640, 3)), 0, 255).astype(np.uint8)
     shot_b = np.clip(rng.normal((200, 90, 40), 20, (360, 640, 3)), 0, 255).astype(np.uint8)
+    cuts = ShotCutDetector()
     for _ in range(5):
-        assert tracker.update(_face(100), frame=shot_a).track_ids.tolist() == [1]
-    out = tracker.update(_face(100), frame=shot_b)
+        assert tracker.update(_face(100), frame=shot_a, shot=cuts.judge(shot_a)).track_ids.tolist() == [1]
+    out = tracker.update(_face(100), frame=shot_b, shot=cuts.judge(shot_b))
     assert tracker.cut and out.track_ids.tolist() == [2]
     assert [s.track_id for s in tracker.summaries()] == [1]
 
@@ -179,9 +181,11 @@ def test_after_a_cut_the_same_place_starts_afresh_with_the_new_persons_age():
     rng = np.random.default_rng(1)
     shot_a = np.clip(rng.normal((60, 120, 200), 20, (360, 640, 3)), 0, 255).astype(np.uint8)
     shot_b = np.clip(rng.normal((200, 90, 40), 20, (360, 640, 3)), 0, 255).astype(np.uint8)
+    cuts = ShotCutDetector()
     for _ in range(40):
-        tracker.update(_face(100, age=70), frame=shot_a)
-    shown = [tracker.update(_face(100, age=20), frame=shot_b).ages_smoothed[0] for _ in range(5)]
+        tracker.update(_face(100, age=70), frame=shot_a, shot=cuts.judge(shot_a))
+    shown = [tracker.update(_face(100, age=20), frame=shot_b, shot=cuts.judge(shot_b)).ages_smoothed[0]
+             for _ in range(5)]
     assert np.isnan(shown[:4]).all() and abs(shown[4] - 20) < 1
 
 
@@ -226,7 +230,7 @@ def test_restoring_a_snapshot_replays_the_same_bands_with_the_videos_sharpness(m
     rng = np.random.default_rng(3)
     frames = [np.clip(rng.normal(120, 10 + 3 * t, (360, 640, 3)), 0, 255).astype(np.uint8) for t in range(30)]
     crops = _solid_crops([(60, 120, 200)])
-    tracker, history, first = FaceTracker(detect_cuts=False), SeekHistory(), []
+    tracker, history, first = FaceTracker(), SeekHistory(), []
     for i, frame in enumerate(frames):
         first.append(tracker.update(_face(100, age=40.0 + i % 3), frame=frame, crops=crops))
         history.put(i, (tracker.snapshot(), None))
@@ -251,10 +255,11 @@ def test_tracks_survive_a_camera_flash():
     rng = np.random.default_rng(3)
     scene = np.clip(rng.normal((60, 120, 200), 20, (360, 640, 3)), 0, 255).astype(np.uint8)
     white = np.full_like(scene, 255)
+    cuts = ShotCutDetector()
     for _ in range(6):
-        tracker.update(_face(100), frame=scene)
-    flash = tracker.update(Faces.empty(), frame=white)
+        tracker.update(_face(100), frame=scene, shot=cuts.judge(scene))
+    flash = tracker.update(Faces.empty(), frame=white, shot=cuts.judge(white))
     assert tracker.cut and len(flash) == 0
-    after = tracker.update(_face(101), frame=scene)
+    after = tracker.update(_face(101), frame=scene, shot=cuts.judge(scene))
     assert after.track_ids.tolist() == [1] and np.isfinite(after.ages_smoothed[0])
     assert [s.track_id for s in tracker.summaries()] == [1]

@@ -172,7 +172,7 @@ class FaceDetector:
         big = faces.sizes >= big_side
         doubtful = big & (faces.scores < CLOSE_UP_TRUST)
         lost = self._close_up_seen and not big.any()
-        vouched = np.zeros(len(faces), bool)
+        vouched, iou = np.zeros(len(faces), bool), None
         if doubtful.any() and len(self._confirmed):
             iou, _ = _overlaps(faces.boxes, self._confirmed.boxes)
             vouched = doubtful & (iou.max(axis=1) >= 0.5)
@@ -184,7 +184,6 @@ class FaceDetector:
             faces = prefer_close_ups(faces, close, big_side)
             self.close_up_calls += 1
         elif vouched.any():
-            iou, _ = _overlaps(faces.boxes, self._confirmed.boxes)
             scores = faces.scores.copy()
             scores[vouched] = np.maximum(scores[vouched], self._confirmed.scores[iou[vouched].argmax(axis=1)])
             faces = faces.replace(scores=scores)

@@ -37,6 +37,7 @@ except ImportError:  # the OpenCV fallback below still writes video
     av = None
 
 from c3ae.errors import OutputExists, RecordingError
+from c3ae.options import MIN_FRAME_SIDE
 from c3ae.runtime import threads
 from c3ae.sink.results_log import ResultsLog
 
@@ -47,7 +48,6 @@ MIN_FREE_MB = 200.0
 SPACE_CHECK_EVERY = 30  # frames between free-space checks
 H264_ENCODERS = ("libx264", "libopenh264")
 TIMESCALE = 90_000  # ticks a second of a timed video (MPEG's clock: whole ticks for 24, 25, 30 and 30000/1001)
-MIN_SIDE = 16  # smallest frame side written (x264 refuses 1x1 and 2x2)
 FRAGMENT_FLAGS = "frag_keyframe+empty_moov+default_base_moof"
 
 
@@ -218,9 +218,9 @@ def h264_encoder() -> str | None:
 
 
 def open_video(path: Path, fps: float, size: tuple[int, int]) -> H264Writer | Mp4vWriter:
-    if min(size) < MIN_SIDE:
+    if min(size) < MIN_FRAME_SIDE:
         raise RecordingError(f"Cannot write {size[0]}x{size[1]} frames to {path}: video needs at least "
-                             f"{MIN_SIDE}x{MIN_SIDE}")
+                             f"{MIN_FRAME_SIDE}x{MIN_FRAME_SIDE}")
     encoder = h264_encoder()
     if encoder is None:
         print("note: no H.264 encoder (PyAV with libx264) here; writing MPEG-4 Part 2 (mp4v), which some "

@@ -39,7 +39,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from c3ae.errors import SourceError
-from c3ae.options import DEFAULT_RECONNECT_S
+from c3ae.options import DEFAULT_RECONNECT_S, MIN_FRAME_SIDE
 from c3ae.source.address import is_stream
 from c3ae.source.http_file import PLAYLIST_SUFFIXES, download, probe
 
@@ -50,7 +50,6 @@ HTTP_SCHEMES = ("http://", "https://")  # the addresses that may serve a file ra
 BACKOFF_S = (0.5, 8.0)  # first and longest wait between reopening attempts
 STREAM_TIMEOUT_MS = 5000  # a stream that sends nothing for this long has dropped
 V4L2_SYSFS = Path("/sys/class/video4linux")
-MIN_SIDE = 16  # frames smaller than this hold no face to find, and no encoder takes 1x1 or 2x2
 RECENT_FRAMES = 2000  # frames of a live playlist remembered to recognise a replay (over a minute at 30 FPS)
 
 
@@ -183,10 +182,10 @@ class VideoSource:
             self._pending = first
             self._size = first.shape[1], first.shape[0]
             self._stamp()
-        if min(self._size) < MIN_SIDE and min(self._size) > 0:
+        if min(self._size) < MIN_FRAME_SIDE and min(self._size) > 0:
             self._cap.release()
             raise SourceError(f"{self.label} is {self._size[0]}x{self._size[1]} pixels: too small to find faces "
-                              f"in (frames of at least {MIN_SIDE}x{MIN_SIDE} are needed)")
+                              f"in (frames of at least {MIN_FRAME_SIDE}x{MIN_FRAME_SIDE} are needed)")
 
     @property
     def label(self) -> str:

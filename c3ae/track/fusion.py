@@ -20,8 +20,9 @@ age with "?" and no band (`uncertain`).
 
 The shown age has a dead band: it is set once the track has `min_frames`
 detections and then follows the fused age whenever the two differ by more
-than `HOLD` years, so the label does not flicker and never sits more than
-`HOLD` from the last second's weighted median.
+than `HOLD` years, so small jitter does not move the label and it never sits
+more than `HOLD` from the last second's weighted median (per-frame ages that
+swing by more than that still move it: the window must follow the last second).
 """
 from __future__ import annotations
 

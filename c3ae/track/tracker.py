@@ -2,8 +2,8 @@
 
 Per frame (`FaceTracker.update`):
 
-1. Shot cuts (`c3ae.cuts`: the pipeline's verdict, or the tracker's own detector
-   when it is given frames alone) end every track, so no
+1. Shot cuts (`c3ae.cuts`: the verdict that comes with the frame, judged once
+   by the pipeline's cut detector) end every track, so no
    detection is ever matched to a person from before the cut. The ended
    tracks are kept for one frame: if the "cut" was a camera flash, they
    continue and the flash frame's new tracks are dropped.
@@ -24,9 +24,9 @@ Per frame (`FaceTracker.update`):
    median of its last second of frames, calibrated band, a shown age that follows
    it within `HOLD`); `summaries()` gives one row per person, with the same age and band.
 
-For seeking in files, `snapshot()`/`restore()` copy the whole state (its own cut
-detector included), so a player that steps back replays from exactly the state
-of the first pass (`c3ae.pipeline.SeekHistory`).
+For seeking in files, `snapshot()`/`restore()` copy the whole state, so a
+player that steps back replays from exactly the state of the first pass
+(`c3ae.pipeline.SeekHistory`, which keeps the cut detector's state beside it).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from c3ae.cuts import Shot, ShotCutDetector
+from c3ae.cuts import Shot
 from c3ae.faces import Faces
 from c3ae.track.fusion import AgeFusion
 from c3ae.track.identity import appearance, similarity
@@ -154,7 +154,6 @@ class TrackerState:
     finished: list
     next_id: int
     frame_index: int
-    cuts: ShotCutDetector
     cut: bool
     held: tuple | None
     frame_sharp: tuple[float | None, int]  # the video's sharpness and the frame it was measured at
@@ -171,14 +170,13 @@ class FaceTracker:
 
     def __init__(self, *, max_missed: int = 15, smoothing: float = 0.85, high_score: float = 0.5,
                  min_frames: int = 5, confirm_hits: int = 3, iou_threshold: float = 0.2,
-                 min_appearance: float = 0.4, detect_cuts: bool = True) -> None:
+                 min_appearance: float = 0.4) -> None:
         self.max_missed = max_missed
         self.high_score = high_score
         self.min_frames = min_frames
         self.confirm_hits = confirm_hits
         self.iou_threshold = iou_threshold
         self.min_appearance = min_appearance
-        self.detect_cuts = detect_cuts
         self._smoothing = smoothing
         self.reset()
 
@@ -198,7 +196,6 @@ class FaceTracker:
         self._finished: list[TrackSummary] = []
         self._next_id = 1
         self.frame_index = -1
-        self.cuts = ShotCutDetector()
         self.cut = False  # whether the last frame started a new shot
         self._held: tuple[list[_Track], int] | None = None  # tracks ended by the last frame's cut
         self.last_factors = np.zeros((0, 0))
@@ -208,7 +205,7 @@ class FaceTracker:
     def snapshot(self) -> TrackerState:
         """A copy of the whole state after the last `update` (about 2 kB per live track)."""
         return TrackerState(copy.deepcopy(self._tracks), list(self._finished), self._next_id,
-                            self.frame_index, copy.deepcopy(self.cuts), self.cut, copy.deepcopy(self._held),
+                            self.frame_index, self.cut, copy.deepcopy(self._held),
                             (self._frame_sharp, self._sharp_at))
 
     def restore(self, state: TrackerState) -> None:
@@ -216,7 +213,6 @@ class FaceTracker:
         self._tracks = copy.deepcopy(state.tracks)
         self._finished = list(state.finished)
         self._next_id, self.frame_index, self.cut = state.next_id, state.frame_index, state.cut
-        self.cuts = copy.deepcopy(state.cuts)
         self._held = copy.deepcopy(state.held)
         self._frame_sharp, self._sharp_at = state.frame_sharp
         self.smoothing = self._smoothing
@@ -229,13 +225,11 @@ class FaceTracker:
     # -------------------------------------------------------------------------
     def update(self, faces: Faces, frame: np.ndarray | None = None, crops: torch.Tensor | None = None,
                frame_index: int | None = None, shot: Shot | None = None) -> Faces:
-        """Track one frame's detections. `frame` gives the border factor, and cut
-        detection when no `shot` verdict comes with it (the pipeline judges every
-        frame once, `c3ae.cuts`); `crops` (from `face_crops`) sharpness and appearance."""
+        """Track one frame's detections. `frame` gives the border factor and the video's
+        sharpness, `crops` (from `face_crops`) the faces' sharpness and appearance,
+        `shot` the frame's cut verdict (`ShotCutDetector.judge`; none: no cut)."""
         self.frame_index = self.frame_index + 1 if frame_index is None else frame_index
-        if shot is None and frame is not None and self.detect_cuts:
-            shot = self.cuts.judge(frame)
-        self.cut = bool(shot is not None and self.detect_cuts and shot.cut)
+        self.cut = bool(shot is not None and shot.cut)
         flash = shot is not None and shot.flash
         held, self._held = self._held, None
         if self.cut:
