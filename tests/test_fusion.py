@@ -117,3 +117,21 @@ def test_a_steady_face_does_not_flicker():
     settled = np.array(shown[WINDOW:])
     assert np.percentile(settled, 90) - np.percentile(settled, 10) <= 3.0
     assert np.mean(np.diff(settled) != 0) < 0.25  # it changes on fewer than a frame in four
+
+
+def test_evidence_that_swings_between_two_readings_moves_the_label_by_less_than_the_swing():
+    """A steady face whose frames read 37 for a second, then 43, then 37 ...: the
+    label is a whole year, stays within HOLD of the last second, and moves only by
+    the swing less twice the hold."""
+    fusion = AgeFusion(min_frames=5)
+    shown, gaps = [], []
+    ages = np.tile(np.repeat([37.0, 43.0], WINDOW), 4)
+    for t, a in enumerate(ages):
+        fusion.add(encode(a), 1.0)
+        shown.append(fusion.shown)
+        if t + 1 >= WINDOW:
+            gaps.append(abs(fusion.shown - fusion.age))
+    settled = np.array(shown[2 * WINDOW:])  # from the first swing on
+    assert np.all(settled == np.round(settled))
+    assert max(gaps) <= HOLD
+    assert settled.max() - settled.min() <= 43 - 37 - 2 * HOLD + 1  # whole years: the edge rounds inward

@@ -18,11 +18,14 @@ in 10 people's true age lies inside. A track whose band would be wider than
 `WIDEST_BAND`, or whose face is below the size the model can read, shows its
 age with "?" and no band (`uncertain`).
 
-The shown age has a dead band: it is set once the track has `min_frames`
-detections and then follows the fused age whenever the two differ by more
-than `HOLD` years, so small jitter does not move the label and it never sits
-more than `HOLD` from the last second's weighted median (per-frame ages that
-swing by more than that still move it: the window must follow the last second).
+The shown age is a whole number of years, what the label says, with a dead
+band: it is set once the track has `min_frames` detections and moves only when
+the fused age lies more than `HOLD` from it, and then by the fewest years that
+bring it within `HOLD` (`follow`), so it never sits more than `HOLD` from the
+last second's weighted median, yet evidence that swings between two readings
+moves it by their gap less twice the hold rather than by the whole gap. Where
+the fused age's nearest year has stayed on one side of the label for two windows,
+the label steps a year toward it, so a lag does not stay.
 """
 from __future__ import annotations
 
@@ -34,13 +37,28 @@ from c3ae.track.uncertainty import WIDEST_BAND, ErrorModel, fitted_model
 from c3ae.twopoint import BINS
 
 _BINS = BINS.astype(np.float64)
-HOLD = 1.5  # years the fused age may move before the shown age follows
+HOLD = 1.5  # years the shown age may lie from the fused age before it moves
 WINDOW = 25  # detected frames (about 1 s) whose weighted median is the fused age
 
 
 def frame_weight(quality: float | np.ndarray) -> float | np.ndarray:
     """How much one frame counts: in the fused (median) age and the whole track's distribution."""
     return np.maximum(quality, 0.02) ** 2
+
+
+def follow(shown: float, age: float, hold: float = HOLD) -> float:
+    """The next shown age, a whole number of years (what the label says): it moves
+    only when the fused age lies more than `hold` from it, and then by the fewest
+    years that bring it within `hold`. Evidence that swings between two readings
+    thus moves the label by their gap less twice the hold, not by the whole gap.
+    The first reading is shown rounded."""
+    if not np.isfinite(shown):
+        return float(round(age))
+    if age > shown + hold:
+        return float(np.ceil(age - hold))
+    if age < shown - hold:
+        return float(np.floor(age + hold))
+    return shown
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -73,6 +91,7 @@ class AgeFusion:
     _recent_weight: float = 0.0
     _recent: np.ndarray = field(default_factory=lambda: np.zeros(len(BINS)))
     shown: float = float("nan")
+    _off: int = field(default=0, repr=False)  # frames in a row the fused age's year lay on one side (sign)
     # fused_band() until the next frame: it is read about 5 times a frame
     _band: tuple[float, float] | None = field(default=None, init=False, repr=False)
 
@@ -103,8 +122,13 @@ class AgeFusion:
         self.size = float(np.sort(sizes)[len(sizes) // 2])
         self.frames += 1
         self._band = None
-        if self.frames >= self.min_frames and not abs(self.age - self.shown) <= HOLD:  # NaN: nothing shown yet
-            self.shown = self.age
+        if self.frames >= self.min_frames:
+            self.shown = follow(self.shown, self.age)
+            side = int(np.sign(round(self.age) - self.shown))  # where the evidence's nearest year lies
+            self._off = self._off + side if side and np.sign(self._off) in (0, side) else side
+            if abs(self._off) >= 2 * self.window:  # on one side of the label for 2 s: a lag, not jitter
+                self.shown += side
+                self._off = 0
 
     @property
     def ready(self) -> bool:
