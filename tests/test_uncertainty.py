@@ -77,3 +77,7 @@ def test_the_model_file_round_trips_and_defaults_where_absent(tmp_path):
     assert ErrorModel.load(path) == model and ErrorModel.load(tmp_path / "absent.json") == ErrorModel()
     assert model.frame_error(np.zeros((2, len(FEATURES)))).tolist() == [4.0, 4.0]
     assert ErrorModel(intercept=-3.0).frame_error(np.zeros((1, len(FEATURES))))[0] == 1.0  # never below the floor
+    scaled = ErrorModel(float(np.log(7.0)), model.coef, 5.5, -1.1, 1.4, 30.0, log_scale=True)
+    path.write_text(json.dumps(scaled.to_json()))
+    assert ErrorModel.load(path) == scaled
+    assert np.isclose(scaled.frame_error(np.zeros((1, len(FEATURES))))[0], 6.0)  # exp(line) - 1

@@ -98,7 +98,11 @@ def test_fit_learns_the_frame_error_and_its_band_holds_eight_in_ten(tmp_path):
 
     path = tmp_path / "uncertainty.json"
     model = fit(_people_with_factors(400, 0), 24.0, path=path, note="test")
-    assert ErrorModel.load(path) == model and model.coef[0] > 0.5 and model.readable_px == 24.0
+    assert ErrorModel.load(path) == model and model.log_scale and model.readable_px == 24.0
+    unsure = np.zeros((2, len(model.coef)))  # two frames that differ only in the model's spread
+    unsure[0, 0], unsure[1, 0] = 8.0, 2.0
+    sure_error, unsure_error = model.frame_error(unsure)[::-1]
+    assert unsure_error > 2 * sure_error  # errors scale with the model's spread, as they were made
     people = _people_with_factors(400, 1)
     inside = []
     for p in people:
@@ -107,3 +111,16 @@ def test_fit_learns_the_frame_error_and_its_band_holds_eight_in_ten(tmp_path):
         inside.append(low <= p.age <= high)
     assert 0.74 <= np.mean(inside) <= 0.86
     assert "per-frame |error| by decile of the predicted error" in report(people, model)
+
+
+def test_the_flicker_figure_runs_steady_close_ups_through_the_pipeline(monkeypatch):
+    from types import SimpleNamespace
+
+    import c3ae.training.videobench as vb
+    from c3ae.options import PipelineOptions
+
+    faces = real_faces(2)
+    monkeypatch.setattr(vb, "split_records", lambda subset, n, seed: [SimpleNamespace(path=k) for k in range(n)])
+    monkeypatch.setattr(vb, "read_image", lambda k: faces[k])
+    line = vb.steady_line("val", 2, 0, PipelineOptions(detector="auto", device="cpu"))
+    assert line.startswith("2 steady close-ups (val)") and "<= 3 y" in line

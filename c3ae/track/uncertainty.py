@@ -75,8 +75,10 @@ def frame_factors(faces: Faces, sharp: np.ndarray | None = None, frame_sharp: fl
 
 @dataclass(frozen=True)
 class ErrorModel:
-    """Expected |error| of a frame's age = intercept + factors . coef (years, >= `floor`);
-    a track's band = fused age + [low, high] x its error."""
+    """Expected |error| of a frame's age = intercept + factors . coef (years, >= `floor`),
+    or with `log_scale` exp(that) - 1: fitted to log(1 + |error|), so the factors
+    scale the error rather than add to it and a few wild frames do not pull the
+    line; a track's band = fused age + [low, high] x its error."""
 
     intercept: float = 5.0
     coef: tuple[float, ...] = field(default=(0.0,) * len(FEATURES))
@@ -85,10 +87,12 @@ class ErrorModel:
     high: float = 1.3
     readable_px: float = 24.0  # faces smaller than this (the window's median) read "?"
     floor: float = 1.0
+    log_scale: bool = False
 
     def frame_error(self, factors: np.ndarray) -> np.ndarray:
         """(N,) expected |error| in years of each frame's age."""
-        return np.maximum(self.intercept + np.asarray(factors, np.float64) @ np.asarray(self.coef), self.floor)
+        line = self.intercept + np.asarray(factors, np.float64) @ np.asarray(self.coef)
+        return np.maximum(np.expm1(np.minimum(line, 5.0)) if self.log_scale else line, self.floor)  # <= 147 y
 
     def band(self, age: float, error: float) -> tuple[float, float]:
         return max(float(BINS[0]), age + self.low * error), min(float(BINS[-1]), age + self.high * error)
@@ -102,7 +106,8 @@ class ErrorModel:
         if not Path(path).is_file():
             return cls()
         data = json.loads(Path(path).read_text())
-        kwargs = {f.name: float(data[f.name]) for f in fields(cls) if f.name != "coef"}
+        kwargs = {f.name: type(getattr(cls, f.name))(data[f.name]) for f in fields(cls)
+                  if f.name != "coef" and f.name in data}
         return cls(coef=tuple(float(data["coef"][name]) for name in FEATURES), **kwargs)
 
 

@@ -149,6 +149,27 @@ def rescaled_clip(source: Path, path: Path, size: tuple[int, int]) -> Path:
     return path
 
 
+def audience_frames(faces: list[np.ndarray], n: int = 300, size: tuple[int, int] = (640, 360),
+                    per_row: int = 4) -> list[np.ndarray]:
+    """An audience shot: two rows of heads on a backdrop, the back row smaller
+    (faces about 13% and 18% of the frame height), each head swaying on its own;
+    the per-face work of a real audience, where the two-face clip has little."""
+    w, h = size
+    hall = backdrop(5, size)
+    heads = [(k, row) for row in (0, 1) for k in range(per_row)]
+    out = []
+    for t in range(n):
+        frame = hall.copy()
+        for j, (k, row) in enumerate(heads):
+            face = faces[j % len(faces)]
+            sway = 0.02 * w * np.sin(2 * np.pi * (t / 90 + j / len(heads)))
+            cx = w * (k + 0.5 + 0.5 * row) / (per_row + 0.5) + sway
+            cy = h * (0.3 if row == 0 else 0.68)
+            paste(frame, face, cx, cy, int(h * (0.24 if row == 0 else 0.33)))
+        out.append(frame)
+    return out
+
+
 def close_up_frames(face: np.ndarray, n: int = 150, size: tuple[int, int] = (1280, 720),
                     share: float = 0.3) -> list[np.ndarray]:
     """A webcam close-up: one head whose face box is about `share` of the frame's

@@ -24,14 +24,15 @@ factors, then the band's multiples of a track's error that hold 8 in 10 true
 ages), writes it to `weights/uncertainty.json` and then measures on the TEST
 faces, which no fit or choice ever reads. Rerun it whenever the weights change:
 
-    python -m c3ae.training.videobench [--fit] [--faces 120] [--frames 40] [--subset test]
+    python -m c3ae.training.videobench [--fit [--fit-faces N]] [--faces 120] [--frames 40] [--subset test]
+    python -m c3ae.training.videobench --steady 40 [--subset test]   # the flicker figure
 """
 from __future__ import annotations
 
 import argparse
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -53,6 +54,7 @@ from c3ae.track.uncertainty import (
     fitted_model,
 )
 from c3ae.training import degrade
+from c3ae.training.clips import close_up_frames
 from c3ae.training.data import (
     DEFAULT_AAF,
     DEFAULT_SPLIT,
@@ -390,17 +392,47 @@ def fit(people: list[Person], readable_px: float, path: Path = UNCERTAINTY_FILE,
     """Fit the uncertainty model on these (validation) people and store it where the tracker reads it:
     each frame's expected |error| from its factors, then the band's multiples of a track's error."""
     x, err, _ = frame_table(people)
-    intercept, coef = fit_frame_error(x, err)
-    model = ErrorModel(intercept, coef, float(np.median(ErrorModel(intercept, coef).frame_error(x))),
-                       readable_px=readable_px)
+    intercept, coef = fit_frame_error(x, np.log1p(err))
+    model = ErrorModel(intercept, coef, log_scale=True)
+    model = replace(model, typical=float(np.median(model.frame_error(x))), readable_px=readable_px)
     rated = [p for p in people if p.factors is not None and np.isfinite(p.factors).all(axis=1).any()]
     fused, error = np.array([track_error(p, model) for p in rated]).T
     low, high = fit_band_scale(fused, error, np.array([p.age for p in rated]))
-    model = ErrorModel(intercept, coef, model.typical, low, high, readable_px)
+    model = replace(model, low=low, high=high)
     path.write_text(json.dumps({**model.to_json(), "fitted_on": f"{len(err)} frames of {len(rated)} validation "
                                                                 f"people, {note}"}, indent=2) + "\n")
     fitted_model.cache_clear()  # the tracks made from now on take it
     return model
+
+
+def steady_line(subset: str, n: int, seed: int, options: PipelineOptions) -> str:
+    """The flicker figure: n steady close-ups of `subset` faces (the face 30% of a
+    640x360 frame, drifting a little, 3 s at 25 FPS); per face the shown age's
+    p90 - p10 after the first second, and how often the label's year changes."""
+    pipeline = FramePipeline(options)
+    spreads, changes = [], []
+    for record in split_records(subset, n, seed):
+        image = read_image(record.path)
+        if image is None:
+            continue
+        pipeline.reset()
+        shown = []
+        for frame in close_up_frames(image, n=75, size=FRAME_SIZE, share=0.3):
+            faces = pipeline.process(frame, draw=False).faces
+            shown.append(float(faces.ages_smoothed[0]) if len(faces) else np.nan)
+        settled = np.array(shown[WINDOW:])
+        settled = settled[np.isfinite(settled)]
+        if len(settled) >= 20:
+            spreads.append(np.percentile(settled, 90) - np.percentile(settled, 10))
+            changes.append(np.mean(np.diff(np.round(settled)) != 0))
+    pipeline.close()
+    if not spreads:
+        return "steady close-ups: no face was shown"
+    spreads = np.array(spreads)
+    return (f"{len(spreads)} steady close-ups ({subset}): shown-age spread p90-p10 after 1 s median "
+            f"{np.median(spreads):.2f} y, p90 {np.percentile(spreads, 90):.2f} y, max {spreads.max():.2f} y, "
+            f"<= 3 y {100 * np.mean(spreads <= 3):.0f}%; the label's year changes on "
+            f"{100 * np.mean(changes):.1f}% of frames")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -410,15 +442,22 @@ def main(argv: list[str] | None = None) -> None:
                         help="face size (px) below which an age is shown as '?' (with --fit)")
     parser.add_argument("--subset", default="test", choices=("test", "val"), help="faces measured")
     parser.add_argument("--faces", type=int, default=120, help="people (clips) per benchmark")
+    parser.add_argument("--fit-faces", type=int, default=0, help="validation people the fit reads (default: --faces)")
     parser.add_argument("--frames", type=int, default=40, help="typical clip length (0.75x-1.5x)")
     parser.add_argument("--detector", default="auto", choices=("auto", "short", "full"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steady", type=int, default=0,
+                        help="instead: the flicker figure on this many steady close-ups of --subset faces")
     args = parser.parse_args(argv)
     threads.apply()
     options = PipelineOptions(detector=args.detector, device="cpu")
+    if args.steady:
+        print(steady_line(args.subset, args.steady, args.seed + 5, options))
+        return
     if args.fit:
-        print(f"validation benchmark: {args.faces} faces", flush=True)
-        val = run_benchmark(split_records("val", args.faces, args.seed), args.frames, args.seed + 1, options)
+        n_fit = args.fit_faces or args.faces
+        print(f"validation benchmark: {n_fit} faces", flush=True)
+        val = run_benchmark(split_records("val", n_fit, args.seed), args.frames, args.seed + 1, options)
         weights = json.loads((WEIGHTS_DIR / "c3ae.json").read_text())["sha256"][:12]
         model = fit(val, args.readable, note=f"weights {weights}..., seed {args.seed}, {args.frames} frames")
         print(f"model written to {UNCERTAINTY_FILE}: {model}\n", flush=True)
