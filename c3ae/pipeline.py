@@ -104,15 +104,6 @@ class SeekHistory:
         self._held = 0
 
 
-def _detection_rows(detections: Faces, tracked: Faces) -> np.ndarray:
-    """For each detected face the tracker kept (`missed` == 0, the detections
-    themselves in their order), its row among this frame's detections."""
-    kept = tracked.boxes[tracked.missed == 0]
-    if not len(kept):
-        return np.zeros(0, np.int64)
-    return np.all(kept[:, None] == detections.boxes[None], axis=2).argmax(axis=1)
-
-
 class FramePipeline:
     """Stateful per stream (tracker, detector clock): call `reset()` for a new
     source, and pass `frame_index` to `process` for files that can seek."""
@@ -267,7 +258,7 @@ class FramePipeline:
             if not trained:
                 overlay.banner(out, UNTRAINED_BANNER)
             lap("draw")
-        kept = crops[_detection_rows(detected, faces)] if self.keep_crops else None
+        kept = crops[self.tracker.last_kept] if self.keep_crops else None  # aligned to faces[missed == 0]
         return FrameResult(out, faces, prepared.index, prepared.time_s, trained, prepared.looked, timings, kept)
 
     def _hold_for_new_tracks(self, faces: Faces, number: int) -> None:

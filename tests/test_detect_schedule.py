@@ -163,3 +163,20 @@ def test_overlapped_pipeline_looks_at_the_same_frames_as_the_sequential_one(ente
     for a, b in zip(sequential, overlapped, strict=True):
         np.testing.assert_array_equal(a.track_ids, b.track_ids)
         np.testing.assert_array_equal(a.missed, b.missed)
+
+
+def test_the_records_crops_are_those_of_its_detected_faces_in_order():
+    """The debug view shows `FrameResult.crops`: one per detected face of the record, cut
+    from that face's own detection, also where a weak detection found no track."""
+    from c3ae.crops.context import face_crops
+
+    frames = face_clip_frames(real_faces(2), n=8)
+    pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu", debug=True), weights=None)
+    try:
+        for frame in frames:
+            result = pipeline.process(frame, draw=False)
+        detected = result.faces[result.faces.missed == 0]
+        assert len(detected) == 2 and result.crops is not None and result.crops.shape[0] == 2
+        assert torch.equal(result.crops, face_crops(frames[-1], detected))
+    finally:
+        pipeline.close()

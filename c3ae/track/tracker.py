@@ -198,6 +198,7 @@ class FaceTracker:
         self.frame_index = -1
         self.cut = False  # whether the last frame started a new shot
         self._held: tuple[list[_Track], int] | None = None  # tracks ended by the last frame's cut
+        self.last_kept = np.zeros(0, np.int64)
         self.last_factors = np.zeros((0, 0))
         self._frame_sharp, self._sharp_at = None, -SHARPNESS_EVERY  # the video's sharpness, and when measured
 
@@ -280,6 +281,7 @@ class FaceTracker:
                     or (frame is not None and _outside(track.kalman.box, frame.shape))):
                 gone.append(t)
         kept = sorted(det_track)  # detections with a track, in detection order
+        self.last_kept = np.array(kept, np.int64)  # the output's detected rows, as rows of `faces`
         self.last_factors = factors[kept]  # the detected rows' factors, for fitting `ErrorModel`
         order = [det_track[d] for d in kept]
         carried = [t for t in range(len(self._tracks)) if t not in matched and t not in gone]
