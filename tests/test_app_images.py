@@ -7,7 +7,6 @@ from synth import coordinate_frame, make_faces
 from app.worker.images import crops_by_track, to_qimage
 from c3ae.crops.context import face_crops
 from c3ae.faces import Faces
-from c3ae.pipeline import _detection_rows
 from c3ae.results import FrameResult
 
 
@@ -31,15 +30,6 @@ def test_crops_belong_to_their_face_whatever_the_order():
         expected = face_crops(frame, faces[row]).numpy()[0].transpose(0, 2, 3, 1)[..., ::-1]
         assert crops[track_id].shape == (3, 64, 64, 3) and np.array_equal(crops[track_id], expected)
     assert crops_by_track(FrameResult(frame, Faces.empty())) == {}
-
-
-def test_the_record_keeps_the_crops_of_the_detections_the_tracker_kept():
-    """The tracker drops a weak detection it cannot match: the kept crops skip it."""
-    detections = make_faces([(60, 80, 160, 200), (300, 100, 380, 200), (450, 60, 560, 190)])
-    tracked = Faces.concatenate([detections[np.array([0, 2])], make_faces([(10, 10, 50, 50)])])
-    tracked = tracked.replace(missed=np.array([0, 0, 3], np.int32))
-    assert _detection_rows(detections, tracked).tolist() == [0, 2]
-    assert _detection_rows(detections, Faces.empty()).tolist() == []
 
 
 def test_debug_view_shows_the_selected_faces_crops(qtbot, make_window, tmp_path):

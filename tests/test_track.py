@@ -263,3 +263,13 @@ def test_tracks_survive_a_camera_flash():
     after = tracker.update(_face(101), frame=scene, shot=cuts.judge(scene))
     assert after.track_ids.tolist() == [1] and np.isfinite(after.ages_smoothed[0])
     assert [s.track_id for s in tracker.summaries()] == [1]
+
+
+def test_last_kept_names_the_detections_that_got_a_track_in_order():
+    """The record's crops follow `last_kept`: a weak detection no track could take is skipped."""
+    tracker = FaceTracker(high_score=0.5)
+    out = tracker.update(Faces.concatenate([_face(400, score=0.3), _face(100), _face(250)]))
+    assert tracker.last_kept.tolist() == [1, 2]
+    assert np.array_equal(out.boxes[out.missed == 0], Faces.concatenate([_face(100), _face(250)]).boxes)
+    tracker.update(Faces.empty())
+    assert tracker.last_kept.tolist() == []
