@@ -49,6 +49,8 @@ def test_appearance_ignores_brightness_and_tells_colours_apart():
     assert s[0, 1] > 0.8 and s[0, 2] < 0.2
     black = appearance(torch.zeros((1, 3, 3, 64, 64), dtype=torch.uint8))
     assert black.sum() == 0 and similarity(black, looks)[0, 2] == 1.0  # unknown, never a mismatch
+    deep_fade = appearance(torch.from_numpy((crops[:1] * 0.12).astype(np.uint8).transpose(0, 1, 4, 2, 3).copy()))
+    assert deep_fade.sum() == 0  # a face at an eighth of its brightness: too dark to tell, unknown
 
 
 def test_a_small_clear_face_counts_a_good_share_of_a_close_up_and_a_blurred_one_less():
