@@ -7,9 +7,10 @@ Builds, in a temporary folder (or `--keep DIR`), from dataset portraits
 
 * the two-face clip of `bench/pipeline.py` at 640x360, and the same clip
   rescaled frame for frame to 1280x720 and 1920x1080;
-* an audience shot at 640x360 (eight heads in two rows, faces of 40-65 px: the
-  per-face work of the stage clip the issue measured at 66 FPS), rescaled the
-  same way; its ratios are to its own 360p row;
+* an audience shot at 640x360 (eight heads in two rows, faces of 40-65 px),
+  and the multi-shot clip of the tests (ten people over five shots: cuts, a
+  fade to black and back, a hand, a pan, a crossing), each rescaled the same
+  way; their ratios are to their own 360p row;
 * a webcam close-up at 1280x720: one face whose box is 30% of the frame height;
 * a cluttered scene at 1280x720 and 1920x1080 (`c3ae.training.clips.cluttered_frames`):
   two people, skin-coloured hands, pulsing lights and a dark patch, with the
@@ -17,7 +18,8 @@ Builds, in a temporary folder (or `--keep DIR`), from dataset portraits
 
 Then runs `main.py annotate` (default options, with --csv) on each, `repeats`
 times, and prints per clip the median processing FPS, its ratio to the 360p
-clip, people rows per frame (a face shown, detected or carried) and, for the
+clip, people rows per frame (a face shown, detected or carried), tracks shown
+with an age (the multi-shot clip has ten people) and, for the
 cluttered clips, ghosts: tracks shown with an age whose detections lie on no
 true face, and detection rows on no true face. `--against` runs another
 checkout's `main.py` on the same clips, interleaved run by run with this one,
@@ -40,11 +42,13 @@ import numpy as np
 
 from c3ae.errors import NoDatasetFaces
 from c3ae.training.clips import (
+    adult_faces,
     audience_frames,
     close_up_frames,
     cluttered_frames,
     dataset_faces,
     face_clip_frames,
+    multishot_clip,
     rescaled_clip,
     write_clip,
 )
@@ -56,15 +60,17 @@ GHOST_DISTANCE = 0.6  # a detection whose centre is farther than this many box s
 
 def build(folder: Path) -> dict[str, tuple[Path, Path | None, str]]:
     """name -> (clip, true face centres per frame or None, the 360p clip its ratio is to)."""
-    try:
-        faces = dataset_faces(8)
-    except NoDatasetFaces as exc:
-        raise SystemExit(str(exc)) from None
     import cv2
 
+    try:
+        faces = dataset_faces(8)
+        people = adult_faces(10)
+    except NoDatasetFaces as exc:
+        raise SystemExit(str(exc)) from None
     clips: dict[str, tuple[Path, Path | None, str]] = {}
     scenes = (("", face_clip_frames(faces[:2], n=300, face_h=160), "two_faces"),
-              ("audience ", audience_frames(faces, n=300), "audience"))
+              ("audience ", audience_frames(faces, n=300), "audience"),
+              ("multishot ", multishot_clip(people)[0], "multishot"))
     for prefix, frames, stem in scenes:
         base = write_clip(folder / f"{stem}_360p.mp4", [cv2.resize(f, (640, 360)) for f in frames], fps=30)
         clips[f"{prefix}360p"] = (base, None, f"{prefix}360p")
@@ -102,6 +108,11 @@ def people_per_frame(rows: list[dict], frames: int) -> float:
     return sum(1 for r in rows if int(r["track_id"]) >= 0) / max(frames, 1)
 
 
+def tracks_shown(rows: list[dict]) -> int:
+    """Tracks that were shown with an age: one per person and shot when tracking holds."""
+    return len({r["track_id"] for r in rows if r["age_smoothed"] != ""})
+
+
 def ghosts(rows: list[dict], truth: np.ndarray) -> tuple[int, int]:
     """(tracks shown with an age that sit on no true face, detection rows on no true face)."""
     ghost_rows, ghost_tracks = 0, set()
@@ -135,7 +146,7 @@ def main() -> None:
                     out = folder / f"{tree_name}_{clip.stem}.mp4"
                     fps.setdefault((tree_name, name), []).append(annotate(tree, clip, out))
         print(f"median processing FPS of `main.py annotate` over {args.repeats} runs, interleaved")
-        header = "clip".ljust(16) + "".join(f"{t:>10}{'/360p':>8}{'people':>8}" for t in trees)
+        header = "clip".ljust(16) + "".join(f"{t:>10}{'/360p':>8}{'people':>8}{'tracks':>7}" for t in trees)
         print(header + ("   this/other" if len(trees) > 1 else "") + "   ghosts: tracks, rows")
         for name, (clip, truth, base_name) in clips.items():
             line = name.ljust(16)
@@ -147,7 +158,8 @@ def main() -> None:
                 rows = rows_of(folder / f"{tree_name}_{clip.stem}.csv")
                 frames = 1 + max((int(r["frame"]) for r in rows), default=0)
                 people = people_per_frame(rows, frames)
-                line += f"{medians[tree_name]:10.1f}{medians[tree_name] / base:8.2f}{people:8.2f}"
+                line += (f"{medians[tree_name]:10.1f}{medians[tree_name] / base:8.2f}{people:8.2f}"
+                         f"{tracks_shown(rows):7d}")
                 if truth is not None:
                     tracks, ghost_rows = ghosts(rows, np.load(truth))
                     notes.append(f"{tracks}, {ghost_rows}")

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from multishot import backdrop, fade
 
 from c3ae.cuts import ShotCutDetector, _thumbnail, signature
+from c3ae.training.clips import backdrop, fade
 
 
 def _cuts(frames) -> list[int]:

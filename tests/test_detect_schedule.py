@@ -5,7 +5,6 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 import torch
-from multishot import backdrop
 from synth import face_clip_frames, make_faces, real_faces
 
 from c3ae.cuts import ShotCutDetector
@@ -15,6 +14,7 @@ from c3ae.model.runner import AgeEngine
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
 from c3ae.run import frames as run_frames
+from c3ae.training.clips import backdrop
 
 GREY = np.full((360, 640, 3), 90, np.uint8)
 LEFT, RIGHT, MIDDLE = (100, 140, 180, 220), (450, 140, 530, 220), (300, 140, 380, 220)
