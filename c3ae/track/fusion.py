@@ -37,7 +37,7 @@ from c3ae.track.uncertainty import WIDEST_BAND, ErrorModel, fitted_model
 from c3ae.twopoint import BINS
 
 _BINS = BINS.astype(np.float64)
-HOLD = 1.5  # years the shown age may lie from the fused age before it moves
+HOLD = 1.99  # years the shown age may lie from the fused age: the promise is 2, less float noise
 WINDOW = 25  # detected frames (about 1 s) whose weighted median is the fused age
 
 
