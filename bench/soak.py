@@ -6,8 +6,9 @@ A benchmark, not a test (it takes minutes). Frames come from VIDEO, looped, or
 from a 640x360 clip of two real faces from ../shared/datasets/aaf-train (moving
 shapes without the dataset). Every frame is processed, drawn and written as
 H.264 to a temporary folder with the tables asked for (--csv, --json, and
---tracks: the per-person table and JSON block at the end), as `annotate` does:
-its detection schedule, one pass without the app's seek history. Resident
+--tracks: the per-person table and JSON block at the end), through annotate's
+own loop (`c3ae.run.frames`: decoding and detection ahead on helper threads, its
+detection schedule, one pass without the app's seek history). Resident
 memory is sampled after a warm-up, every 500 frames and after the last
 table; the exit status is 1 when it grew by more than --limit-mb.
 """
@@ -26,6 +27,7 @@ import numpy as np
 
 from c3ae.options import ANNOTATE_DETECT_EVERY, PipelineOptions
 from c3ae.pipeline import FramePipeline
+from c3ae.run import frames as run_frames
 from c3ae.sink.results_log import add_tracks_to_json, track_rows, write_tracks_csv
 from c3ae.sink.writer import ResultsSink
 from c3ae.source.video import VideoSource
@@ -92,8 +94,9 @@ def main() -> int:
         json_path = folder / "soak.json" if args.json else None
         with ResultsSink(folder / "soak.mp4", 30.0, (first.shape[1], first.shape[0]),
                          csv_path=folder / "soak.csv" if args.csv else None, json_path=json_path) as sink:
-            for i, frame in enumerate(itertools.chain([first], itertools.islice(frames, args.frames - 1))):
-                sink.write(pipeline.process(frame, index=i, time_s=i / 30.0))
+            for i, result in enumerate(run_frames(itertools.chain([first], frames), pipeline, limit=args.frames,
+                                                  fps=30.0)):
+                sink.write(result)
                 if i + 1 == WARMUP or (i + 1) % SAMPLE_EVERY == 0:
                     samples.append((i + 1, rss_mb()))
                     fps = (i + 1) / (time.perf_counter() - start)
