@@ -112,3 +112,17 @@ class Faces:
     def largest(self) -> int:
         """Index of the largest face (evaluation scores that one)."""
         return int(np.argmax(self.sizes))
+
+
+def box_overlaps(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, M) IoU, and intersection over the smaller box (a face and a cut-off part of it
+    score ~1), between every xyxy box of `a` (N, 4) and of `b` (M, 4). A degenerate box
+    has no area and overlaps nothing."""
+    tl = np.maximum(a[:, None, :2], b[None, :, :2])
+    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
+    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)[:, None]
+    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)[None, :]
+    union = area_a + area_b - inter
+    iou = np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+    return iou, inter / np.maximum(np.minimum(area_a, area_b), 1e-6)

@@ -5,8 +5,8 @@ import pytest
 from synth import make_faces, real_faces
 
 from c3ae.detect.blazeface import FaceDetector
-from c3ae.detect.tiles import SCOUT_EVERY, TiledDetector, merge, overlap_ratio, tile_origins
-from c3ae.faces import Faces
+from c3ae.detect.tiles import SCOUT_EVERY, TiledDetector, merge, tile_origins
+from c3ae.faces import Faces, box_overlaps
 from c3ae.model.runner import AgeEngine
 from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
@@ -27,7 +27,7 @@ def test_merge_keeps_one_face_per_place():
     part.scores[:] = 0.9
     merged = merge([whole, part, other])
     assert len(merged) == 2
-    assert overlap_ratio(whole.boxes, part.boxes)[0, 0] == pytest.approx(1.0)
+    assert box_overlaps(whole.boxes, part.boxes)[1][0, 0] == pytest.approx(1.0)
 
 
 def _mosaic() -> np.ndarray:
@@ -106,7 +106,7 @@ def test_a_face_only_a_tile_saw_is_shown_only_after_a_second_look(monkeypatch):
         monkeypatch.setattr(tiled, "_second_look", lambda f, c: looks.append(c) or second_look(f, c))
         shown = tiled.detect(frame)
         assert len(looks) == 2  # both were new: both looked at again
-        assert len(shown) == 1 and overlap_ratio(shown.boxes, real.boxes[:1])[0, 0] > 0.5
+        assert len(shown) == 1 and box_overlaps(shown.boxes, real.boxes[:1])[1][0, 0] > 0.5
         looks.clear()
         again = tiled.detect(frame)
         assert len(again) == 1  # the known face needs no second look; the ghost's place stays refused

@@ -3,10 +3,10 @@ import torch
 from synth import make_faces
 
 from c3ae.cuts import ShotCutDetector
-from c3ae.faces import Faces
+from c3ae.faces import Faces, box_overlaps
 from c3ae.pipeline import SeekHistory
 from c3ae.track.fusion import HOLD
-from c3ae.track.tracker import FaceTracker, iou_matrix
+from c3ae.track.tracker import FaceTracker
 from c3ae.twopoint import encode
 
 
@@ -29,10 +29,10 @@ def _solid_crops(colours) -> torch.Tensor:
     return torch.from_numpy(out.transpose(0, 1, 4, 2, 3).copy())
 
 
-def test_iou_matrix():
+def test_box_overlaps_iou():
     a = np.array([[0, 0, 10, 10]], float)
     b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]], float)
-    np.testing.assert_allclose(iou_matrix(a, b), [[1.0, 50 / 150, 0.0]])
+    np.testing.assert_allclose(box_overlaps(a, b)[0], [[1.0, 50 / 150, 0.0]])
 
 
 def test_moving_face_keeps_its_id_and_a_new_face_gets_a_new_one():

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from c3ae.detect.face_models import model_path
-from c3ae.faces import N_KEYPOINTS, Faces
+from c3ae.faces import N_KEYPOINTS, Faces, box_overlaps
 from c3ae.options import DEFAULT_MIN_SCORE, DETECTOR_FLOOR
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging quiet
@@ -79,16 +79,6 @@ def _quiet_native_stderr():
         os.close(saved)
 
 
-def _overlaps(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(N, M) IoU and intersection over the smaller box of two sets of xyxy boxes."""
-    tl = np.maximum(a[:, None, :2], b[None, :, :2])
-    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)[:, None]
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)[None, :]
-    return inter / np.maximum(area_a + area_b - inter, 1e-6), inter / np.maximum(np.minimum(area_a, area_b), 1e-6)
-
-
 def prefer_close_ups(faces: Faces, close: Faces, big_side: float) -> Faces:
     """Take the short-range model's confident close-ups (`close`) into the full-range
     model's `faces`: one replaces the full-range face it matches (IoU >= 0.3) when that
@@ -100,7 +90,7 @@ def prefer_close_ups(faces: Faces, close: Faces, big_side: float) -> Faces:
         return faces
     if not len(faces):
         return close
-    iou, inside = _overlaps(faces.boxes, close.boxes)
+    iou, inside = box_overlaps(faces.boxes, close.boxes)
     doubtful = (iou >= 0.3) & (faces.scores[:, None] < CLOSE_UP_TRUST)
     taken = doubtful.any(axis=0) | (inside.max(axis=0) <= 0.1)
     return Faces.concatenate([faces[~doubtful.any(axis=1)], close[taken]])
@@ -174,7 +164,7 @@ class FaceDetector:
         lost = self._close_up_seen and not big.any()
         vouched, iou = np.zeros(len(faces), bool), None
         if doubtful.any() and len(self._confirmed):
-            iou, _ = _overlaps(faces.boxes, self._confirmed.boxes)
+            iou, _ = box_overlaps(faces.boxes, self._confirmed.boxes)
             vouched = doubtful & (iou.max(axis=1) >= 0.5)
         self._calls += 1
         if lost or (doubtful & ~vouched).any() or self._calls % CLOSE_UP_EVERY == 1:

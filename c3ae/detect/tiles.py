@@ -54,7 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from c3ae.detect.blazeface import FaceDetector
-from c3ae.faces import Faces
+from c3ae.faces import Faces, box_overlaps
 
 EDGE_MARGIN = 2.0  # px: a box this close to an inner tile edge is cut by it
 SMALL_SHARE = 0.05  # faces under this share of the frame's longer side are small (96 px at 1080p)
@@ -76,26 +76,13 @@ def tile_origins(length: int, tile: int, stride: int) -> list[int]:
     return [min(k * stride, length - tile) for k in range(n)]
 
 
-def overlap_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over the SMALLER box, (N, M): a face and a cut-off part of it score ~1."""
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    smaller = np.minimum(area_a[:, None], area_b[None, :])
-    return inter / np.maximum(smaller, 1e-6)
-
-
 def merge(parts: list[Faces], threshold: float = 0.5) -> Faces:
     """One face per place: greedy by score, dropping faces mostly inside a kept one."""
     faces = Faces.concatenate(parts)
     if len(faces) < 2:
         return faces
     order = np.argsort(-faces.scores, kind="stable")
-    ratio = overlap_ratio(faces.boxes, faces.boxes)
+    ratio = box_overlaps(faces.boxes, faces.boxes)[1]
     keep: list[int] = []
     for i in order:
         if all(ratio[i, j] < threshold for j in keep):
@@ -201,7 +188,7 @@ class TiledDetector:
         # a small face at a place where no face was on the last call is a candidate, whichever pass found it
         new = faces.sizes < small
         if new.any() and len(self._known):
-            new &= overlap_ratio(faces.boxes, self._known.boxes).max(axis=1) < SAME_PLACE
+            new &= box_overlaps(faces.boxes, self._known.boxes)[1].max(axis=1) < SAME_PLACE
         out = Faces.concatenate([faces[np.flatnonzero(~new)],
                                  *(self._second_look(frame, faces[[int(i)]]) for i in np.flatnonzero(new))])
         self._known = out[out.sizes < small]
@@ -226,7 +213,7 @@ class TiledDetector:
         else empty (also while the place was refused lately)."""
         box = candidate.boxes[0]
         self._rejected = [(b, c) for b, c in self._rejected if self._calls - c <= REJECT_CALLS]
-        if any(overlap_ratio(box[None], b[None])[0, 0] >= SAME_PLACE for b, _ in self._rejected):
+        if any(box_overlaps(box[None], b[None])[1][0, 0] >= SAME_PLACE for b, _ in self._rejected):
             return Faces.empty()
         h, w = frame.shape[:2]
         side = max(VERIFY_CONTEXT * float(candidate.sizes[0]), VERIFY_MIN_SIDE)
@@ -240,7 +227,7 @@ class TiledDetector:
         finally:
             detector.min_score = floor
         if len(region):
-            region = region[np.flatnonzero(overlap_ratio(region.boxes, box[None])[:, 0] >= SAME_PLACE)]
+            region = region[np.flatnonzero(box_overlaps(region.boxes, box[None])[1][:, 0] >= SAME_PLACE)]
         if not len(region):
             self._rejected.append((box.copy(), self._calls))
             return Faces.empty()

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from c3ae.cuts import Shot
-from c3ae.faces import Faces
+from c3ae.faces import Faces, box_overlaps
 from c3ae.track.fusion import AgeFusion
 from c3ae.track.identity import appearance, similarity
 from c3ae.track.quality import face_quality, frame_sharpness, sharpness
@@ -45,17 +45,6 @@ from c3ae.track.uncertainty import fitted_model, frame_factors
 
 _STD_POS, _STD_VEL = 1 / 20, 1 / 160  # ByteTrack's Kalman noise, per box size
 SHARPNESS_EVERY = 10  # frames between measures of the video's own sharpness (1-2 ms; it changes slowly)
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU between every box of a (M, 4) and b (N, 4), xyxy."""
-    tl = np.maximum(a[:, None, :2], b[None, :, :2])
-    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
 def _outside(box: np.ndarray, frame_shape: tuple[int, ...]) -> bool:
@@ -297,7 +286,7 @@ class FaceTracker:
             return []
         predicted = np.stack([self._tracks[t].kalman.box for t in tracks]).astype(np.float64)
         boxes = faces.boxes[dets].astype(np.float64)
-        iou = iou_matrix(predicted, boxes)
+        iou = box_overlaps(predicted, boxes)[0]
         sim = np.where(iou >= self.iou_threshold, 1.0 + iou, 0.0)
         # appearance: 1 where either side is unknown (no crops, a crop too dark)
         looked = np.ones_like(sim)
