@@ -34,11 +34,12 @@ from c3ae.training.data import (
     DEFAULT_SPLIT,
     DEFAULT_UTKFACE,
     assign,
-    decade_of,
+    decade_label,
     load_datasets,
     read_image,
     read_split,
 )
+from c3ae.training.evaluate import per_decade, per_group
 from c3ae.training.preprocess import DEFAULT_CACHE, faces_for, load_cache
 
 RAMP = 5.0  # years over which the gate opens and closes
@@ -98,17 +99,18 @@ class Gate:
 
 
 def scores(pred: np.ndarray, data: dict[str, np.ndarray]) -> dict:
-    """MAE of the exact ages, per-decade bias 0-69, FairFace share inside overall and per group."""
+    """MAE of the exact ages, per-decade bias 0-69, FairFace share inside overall and per group
+    (the protocol's own tallies, `c3ae.training.evaluate`)."""
     exact = np.isnan(data["low"])
-    err = pred[exact] - data["age"][exact]
-    decades = np.array([decade_of(a) for a in data["age"][exact]])
     groups = ~exact
+    decades = per_decade(data["age"][exact], pred[exact])
     inside = (pred[groups] >= data["low"][groups]) & (pred[groups] < data["high"][groups])
-    per_group = {f"{lo:g}-{hi - 1:g}": float(inside[data["low"][groups] == lo].mean())
-                 for lo, hi in sorted(set(zip(data["low"][groups].tolist(), data["high"][groups].tolist())))}
-    return {"mae": float(np.abs(err).mean()), "n_exact": int(exact.sum()), "n_groups": int(groups.sum()),
-            "bias": {d: float(err[decades == d].mean()) for d in DECADES if (decades == d).any()},
-            "fairface": float(inside.mean()) if groups.any() else float("nan"), "groups": per_group}
+    return {"mae": float(np.abs(pred[exact] - data["age"][exact]).mean()), "n_exact": int(exact.sum()),
+            "n_groups": int(groups.sum()),
+            "bias": {d: decades[decade_label(d)]["bias"] for d in DECADES if decade_label(d) in decades},
+            "fairface": float(inside.mean()) if groups.any() else float("nan"),
+            "groups": {g: v["inside"] for g, v in per_group(data["low"][groups], data["high"][groups],
+                                                           pred[groups]).items()}}
 
 
 def passes(base: dict, new: dict, tolerance: float = 0.01) -> bool:
