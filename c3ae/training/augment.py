@@ -34,6 +34,7 @@ import torch
 
 from c3ae.crops.context import face_crops
 from c3ae.faces import Faces
+from c3ae.training.degrade import motion_blur
 
 
 @dataclass
@@ -116,11 +117,7 @@ def degrade(image: np.ndarray, faces: Faces, rng: np.random.Generator, cfg: Augm
         out = np.clip(np.rint(x), 0, 255).astype(np.uint8)
     if rng.random() < cfg.p_motion:
         length = int(rng.integers(3, 10))
-        kernel = np.zeros((length, length), np.float32)
-        kernel[length // 2] = 1.0 / length
-        rot = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), float(rng.uniform(0, 180)), 1.0)
-        kernel = cv2.warpAffine(kernel, rot, (length, length))
-        out = cv2.filter2D(out, -1, kernel / max(kernel.sum(), 1e-6))
+        out = motion_blur(out, length, float(rng.uniform(0, 180)))
     if rng.random() < cfg.p_jpeg:
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(12, 46))])
         if ok:
