@@ -1,11 +1,13 @@
 """Per-stage milliseconds, and the FPS of headless annotation, on a video.
 
     python bench/pipeline.py [VIDEO] [--detector short|full] [--device cpu|cuda] [--busy] [--baseline]
-                             [--every-frame] [--repeats 3] [--scene two-faces|audience] [--size 360p|720p|1080p]
+                             [--every-frame] [--repeats 3] [--scene two-faces|audience|multishot]
+                             [--size 360p|720p|1080p]
 
 Without VIDEO it builds a clip from the real faces of ../shared/datasets/aaf-train
-in a temporary folder (never in the repo): two faces or an audience of eight, at
-640x360 or rescaled to 720p or 1080p (what a camera of that size delivers).
+in a temporary folder (never in the repo): one of `c3ae.training.clips.SCENES`
+(two faces, an audience of eight, the multi-shot clip), at 640x360 or rescaled
+to 720p or 1080p (what a camera of that size delivers).
 Stages: decode, detect, crop, infer, track, draw, encode; medians per frame,
 timed one after the other, with the thread policy of `c3ae.runtime.threads`. Then
 the clip is annotated in a fresh process as `main.py annotate` does it (decode,
@@ -34,35 +36,15 @@ from pathlib import Path
 
 from c3ae.cli.job import AnnotateJob
 from c3ae.cli.one_input import annotate_file
+from c3ae.errors import NoDatasetFaces
 from c3ae.options import PipelineOptions, default_detector_for
 from c3ae.pipeline import FramePipeline
 from c3ae.runtime import threads
 from c3ae.sink.writer import ResultsSink
 from c3ae.source.video import VideoSource
+from c3ae.training.clips import SCENE_SIZES, SCENES, scene_clips
 
 STAGES = ("decode", "detect", "crop", "infer", "track", "draw", "encode")
-
-
-SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
-
-
-def built_clip(folder: Path, scene: str, size: str, frames: int = 300) -> Path:
-    """A 30 FPS clip of dataset portraits: `two-faces` (a pair, faces ~80 px at
-    360p, drifting) or `audience` (eight heads in two rows); made at 640x360 and,
-    for 720p/1080p, rescaled frame for frame (as `bench/resolutions.py` does)."""
-    import cv2
-
-    from c3ae.errors import NoDatasetFaces
-    from c3ae.training.clips import audience_frames, dataset_faces, face_clip_frames, rescaled_clip, write_clip
-
-    try:
-        faces = dataset_faces(8 if scene == "audience" else 2)
-    except NoDatasetFaces as exc:
-        raise SystemExit(f"no video given and {exc}") from None
-    clip = audience_frames(faces, n=frames) if scene == "audience" else face_clip_frames(faces, n=frames, face_h=160)
-    stem = scene.replace("-", "_")
-    base = write_clip(folder / f"{stem}_360p.mp4", [cv2.resize(f, (640, 360)) for f in clip], fps=30)
-    return base if size == "360p" else rescaled_clip(base, folder / f"{stem}_{size}.mp4", SIZES[size])
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,9 +162,8 @@ def main() -> None:
     parser.add_argument("--every-frame", action="store_true",
                         help="also measure annotate with detection on every frame (A/B, interleaved)")
     parser.add_argument("--repeats", type=int, default=3, help="annotate runs per figure (median)")
-    parser.add_argument("--scene", choices=["two-faces", "audience"], default="two-faces",
-                        help="the clip built when no VIDEO is given")
-    parser.add_argument("--size", choices=list(SIZES), default="360p", help="... and its frame size")
+    parser.add_argument("--scene", choices=SCENES, default="two-faces", help="the clip built when no VIDEO is given")
+    parser.add_argument("--size", choices=list(SCENE_SIZES), default="360p", help="... and its frame size")
     parser.add_argument("--child", metavar="OUTPUT", dest="child_output", help=argparse.SUPPRESS)
     parser.add_argument("--detect-every", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -193,7 +174,10 @@ def main() -> None:
     print(f"{plan.cores} cores: torch {plan.torch_threads}, OpenCV {plan.opencv_threads}, "
           f"x264 {plan.encoder_threads} threads, overlap {plan.overlap}")
     with tempfile.TemporaryDirectory() as tmp:
-        video = Path(args.video) if args.video else built_clip(Path(tmp), args.scene, args.size)
+        try:
+            video = Path(args.video) if args.video else scene_clips(Path(tmp), args.scene, (args.size,))[args.size]
+        except NoDatasetFaces as exc:
+            raise SystemExit(f"no video given and {exc}") from None
         detector = args.detector or default_detector_for(str(video))
         run(video, detector, args.device, Path(tmp))
         for baseline in (False, True) if args.baseline else (False,):

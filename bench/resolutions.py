@@ -41,46 +41,27 @@ from pathlib import Path
 import numpy as np
 
 from c3ae.errors import NoDatasetFaces
-from c3ae.training.clips import (
-    adult_faces,
-    audience_frames,
-    close_up_frames,
-    cluttered_frames,
-    dataset_faces,
-    face_clip_frames,
-    multishot_clip,
-    rescaled_clip,
-    write_clip,
-)
+from c3ae.training.clips import SCENE_SIZES, close_up_frames, cluttered_frames, dataset_faces, scene_clips, write_clip
 
 ROOT = Path(__file__).resolve().parent.parent
-SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+SIZES = ("720p", "1080p")  # besides 360p
 GHOST_DISTANCE = 0.6  # a detection whose centre is farther than this many box sizes from every true face
 
 
 def build(folder: Path) -> dict[str, tuple[Path, Path | None, str]]:
     """name -> (clip, true face centres per frame or None, the 360p clip its ratio is to)."""
-    import cv2
-
+    clips: dict[str, tuple[Path, Path | None, str]] = {}
     try:
-        faces = dataset_faces(8)
-        people = adult_faces(10)
+        faces = dataset_faces(3)
+        for prefix, scene in (("", "two-faces"), ("audience ", "audience"), ("multishot ", "multishot")):
+            for size, path in scene_clips(folder, scene, ("360p", *SIZES)).items():
+                clips[f"{prefix}{size}"] = (path, None, f"{prefix}360p")
     except NoDatasetFaces as exc:
         raise SystemExit(str(exc)) from None
-    clips: dict[str, tuple[Path, Path | None, str]] = {}
-    scenes = (("", face_clip_frames(faces[:2], n=300, face_h=160), "two_faces"),
-              ("audience ", audience_frames(faces, n=300), "audience"),
-              ("multishot ", multishot_clip(people)[0], "multishot"))
-    for prefix, frames, stem in scenes:
-        base = write_clip(folder / f"{stem}_360p.mp4", [cv2.resize(f, (640, 360)) for f in frames], fps=30)
-        clips[f"{prefix}360p"] = (base, None, f"{prefix}360p")
-        for name, size in SIZES.items():
-            clips[f"{prefix}{name}"] = (rescaled_clip(base, folder / f"{stem}_{name}.mp4", size), None,
-                                        f"{prefix}360p")
     clips["close-up 720p"] = (write_clip(folder / "close_up_720p.mp4", close_up_frames(faces[2]), fps=30), None,
                               "360p")
-    for name, size in SIZES.items():
-        frames, truth = zip(*cluttered_frames(faces[:2], size=size))
+    for name in SIZES:
+        frames, truth = zip(*cluttered_frames(faces[:2], size=SCENE_SIZES[name]))
         truth_path = folder / f"clutter_{name}.npy"
         np.save(truth_path, np.stack(truth))
         clips[f"clutter {name}"] = (write_clip(folder / f"clutter_{name}.mp4", list(frames), fps=30), truth_path,

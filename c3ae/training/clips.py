@@ -284,3 +284,26 @@ def multishot_clip(faces: list[np.ndarray]) -> tuple[list[np.ndarray], list[str]
         frames.append(f)
         shots.append("E")
     return frames, shots, {"A": 2, "B": 2, "C": 1, "D": 3, "E": 2}
+
+
+SCENE_SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
+SCENES = ("two-faces", "audience", "multishot")
+
+
+def scene_frames(scene: str, n: int = 300) -> list[np.ndarray]:
+    """640x360 frames of one of the benches' `SCENES`: two faces drifting (~80 px),
+    an audience of eight heads, or the multi-shot clip (its own 220 frames)."""
+    if scene == "audience":
+        return audience_frames(dataset_faces(8), n=n)
+    if scene == "multishot":
+        return multishot_clip(adult_faces(10))[0]
+    return [cv2.resize(f, SCENE_SIZES["360p"]) for f in face_clip_frames(dataset_faces(2), n=n, face_h=160)]
+
+
+def scene_clips(folder: Path, scene: str, sizes: tuple[str, ...] = ("360p",), n: int = 300) -> dict[str, Path]:
+    """A scene written at 640x360, 30 FPS, and rescaled frame for frame to the other
+    `sizes` (what cameras of those sizes deliver of it): size -> clip in `folder`."""
+    stem = scene.replace("-", "_")
+    base = write_clip(folder / f"{stem}_360p.mp4", scene_frames(scene, n), fps=30)
+    return {size: base if size == "360p" else rescaled_clip(base, folder / f"{stem}_{size}.mp4", SCENE_SIZES[size])
+            for size in sizes}
