@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from c3ae.crops.context import face_crops
-from c3ae.cuts import Shot, ShotCutDetector, signature
+from c3ae.cuts import Shot, ShotCutDetector
 from c3ae.detect.blazeface import FaceDetector
 from c3ae.detect.schedule import DetectionSchedule
 from c3ae.detect.tiles import TiledDetector
@@ -215,7 +215,7 @@ class FramePipeline:
         the results are then `process`'s. `index` and `time_s` default to the
         frame's count since the start and nothing known (NaN)."""
         t0 = time.perf_counter()
-        shot = self.cuts.judge(signature(frame))
+        shot = self.cuts.judge(frame)
         looked = self.schedule.due(shot)
         if looked:
             faces = self.detector.detect(frame)

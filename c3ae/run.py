@@ -45,8 +45,9 @@ def frames(source: VideoSource | Iterable[np.ndarray], pipeline: FramePipeline, 
     """The pipeline's record of each frame of `source` (a `VideoSource`, or frames
     at `fps`), in order, up to `limit` frames.
 
-    `overlapped`: run decoding and detection ahead on helper threads (default:
-    the thread policy's choice, `c3ae.runtime.threads`: not on one core);
+    Decoding always runs ahead on its own thread, so `stop` ends even a stream's
+    reconnect wait; `overlapped`: run detection ahead on another (default: the
+    thread policy's choice, `c3ae.runtime.threads`: not on one core);
     `ahead`: how many frames detection may run ahead of the model; `stop`,
     polled while waiting, ends the loop at once, even while a stream reconnects."""
     if overlapped is None:
