@@ -49,6 +49,13 @@ SPACE_CHECK_EVERY = 30  # frames between free-space checks
 H264_ENCODERS = ("libx264", "libopenh264")
 TIMESCALE = 90_000  # ticks a second of a timed video (MPEG's clock: whole ticks for 24, 25, 30 and 30000/1001)
 FRAGMENT_FLAGS = "frag_keyframe+empty_moov+default_base_moof"
+# x264 for a recording that must keep pace with 1080p on a shared core (bench/encode.py): ultrafast's
+# analysis with CABAC and the deblocking filter put back. On a 1080p stage clip, against superfast:
+# 8.3 ms a frame instead of 12.9, 13 KB instead of 15; with a webcam's grain (noise sigma 3) 11 ms and
+# 24 KB instead of 27 ms and 98 KB, since superfast's adaptive quantisation spends its bits and time
+# keeping the grain; the same PSNR in both. Plain ultrafast is as fast but 10-30% larger (no CABAC).
+X264_OPTIONS = {"preset": "ultrafast", "x264-params": "cabac=1:deblock=0,0", "tune": "zerolatency", "crf": "23",
+                "sc_threshold": "0"}
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -138,11 +145,8 @@ class H264Writer:
         self._file = open(path, "wb")
         try:
             self._container = av.open(self._file, "w", format="mp4", options={"movflags": FRAGMENT_FLAGS})
-            # threads: x264's slices wait for each other like any intra-op split (see c3ae.runtime.threads).
-            # superfast: 2.1 ms a 640x360 frame against veryfast's 3.2 on one core, files 4% larger
-            # at the same crf (ultrafast: 1.4 ms but 2.7x larger); encoding runs beside every frame
-            options = {"preset": "superfast", "tune": "zerolatency", "crf": "23", "sc_threshold": "0",
-                       "threads": str(threads.current().encoder_threads)}
+            # threads: x264's slices wait for each other like any intra-op split (see c3ae.runtime.threads)
+            options = X264_OPTIONS | {"threads": str(threads.current().encoder_threads)}
             self._stream = self._container.add_stream(
                 encoder, rate=Fraction(fps).limit_denominator(1001),
                 options=options if encoder == "libx264" else {})
