@@ -4,6 +4,7 @@ import pytest
 from synth import coordinate_frame, make_faces
 
 from c3ae.crops.context import CONTEXT, CROP_SCALES, FACE_SIZE_PER_EYE_MOUTH, face_crops, face_geometry
+from c3ae.faces import Faces
 
 
 def _centre_value(crop_chw: np.ndarray) -> np.ndarray:
@@ -137,3 +138,26 @@ def test_context_beyond_the_window_never_reaches_a_crop():
     # without the limit the surroundings do show in the widest crop
     assert not np.array_equal(face_crops(frame, faces, jitter=jitter, context=None).numpy()[0, 2],
                               face_crops(other, faces, jitter=jitter, context=None).numpy()[0, 2])
+
+
+def test_crops_read_only_their_faces_region_of_a_big_frame():
+    """Crops come from a pyramid of the face's region, not of the whole frame, and
+    equal those of a whole-frame pyramid: here, of a frame that is just that region
+    (on the same pixel grid); border faces too (their reflection is the frame edge's)."""
+    rng = np.random.default_rng(3)
+    big = cv2.GaussianBlur(rng.integers(0, 256, (1080, 1920, 3), dtype=np.uint8), (0, 0), 1.5)
+    big[::7] = 255  # sharp detail, which a misaligned pyramid would shift
+    inner = make_faces([(800, 420, 1010, 640)], roll_deg=12)  # 1.6x crop: two pyramid levels down
+    (cx, cy), = face_geometry(inner)[0]
+    reads = face_geometry(inner)[1][0] * max(CROP_SCALES) * np.sqrt(0.5)  # a rotated crop's half diagonal
+    x0, y0 = int(cx - reads - 20) // 4 * 4, int(cy - reads - 20) // 4 * 4  # on level 2's grid, 20 px to spare
+    part = big[y0:int(cy + reads + 20), x0:int(cx + reads + 20)]  # whole pyramid = the region's
+    shift = np.array([x0, y0], np.float32)
+    moved = inner.replace(boxes=inner.boxes - np.tile(shift, 2), keypoints=inner.keypoints - shift)
+    for context in (CONTEXT, None):  # None: the crops' corners read real pixels too
+        assert np.array_equal(face_crops(big, inner, context=context).numpy(),
+                              face_crops(part, moved, context=context).numpy())
+    edge = make_faces([(-30, 10, 170, 210)])
+    assert np.array_equal(face_crops(big, edge).numpy(), face_crops(big[:768, :1024], edge).numpy())
+    assert np.array_equal(face_crops(big, Faces.concatenate([inner, edge])).numpy()[1],
+                          face_crops(big, edge).numpy()[0])

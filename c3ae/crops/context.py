@@ -37,7 +37,10 @@ filled by reflection (BORDER_REFLECT_101), never by black, so that a border face
 
 Crops are optionally rotated so the eyes are level. Large downscales read from
 a Gaussian pyramid level so that a big face is averaged, not aliased, into
-64 px, whatever the frame resolution.
+64 px, whatever the frame resolution. The pyramid is built per face over the
+region its crops read (plus the pyramid's reach, aligned to its pixel grid),
+not over the whole frame: the crops are the same as from a whole-frame pyramid,
+and a 1080p frame costs a face's region instead of the frame.
 """
 from __future__ import annotations
 
@@ -79,6 +82,21 @@ def _pyramid(frame: np.ndarray, levels: int) -> list[np.ndarray]:
             break
         pyr.append(cv2.pyrDown(pyr[-1]))
     return pyr
+
+
+def _region(frame: np.ndarray, centre: np.ndarray, reach: float, levels: int) -> tuple[int, int, list[np.ndarray]]:
+    """(x0, y0, pyramid) of the part of `frame` within `reach` of `centre`, grown by what
+    `levels` pyrDowns read beyond it, with a corner on every level's pixel grid, so the
+    pyramid's pixels there equal a whole-frame pyramid's."""
+    h, w = frame.shape[:2]
+    grid = 2**levels
+    reach += 2 ** (levels + 3) + 8  # pyrDown's 5-tap kernel at each level, and the warp's bilinear neighbour
+    x0 = max(int((centre[0] - reach) // grid) * grid, 0)
+    y0 = max(int((centre[1] - reach) // grid) * grid, 0)
+    x1, y1 = min(int(math.ceil(centre[0] + reach)), w), min(int(math.ceil(centre[1] + reach)), h)
+    if x1 - x0 < 2 or y1 - y0 < 2:  # the crops lie wholly outside the frame: the warp reflects the frame
+        return 0, 0, _pyramid(frame, levels)
+    return x0, y0, _pyramid(frame[y0:y1, x0:x1], levels)
 
 
 def eye_angles(faces: Faces) -> np.ndarray:
@@ -127,10 +145,12 @@ def face_crops(
 
     # pyramid level per crop: keep the remaining bilinear downscale below 2x
     levels = np.clip(np.floor(np.log2(np.maximum(sides / size, 1.0))), 0, 8).astype(int)
-    pyr = _pyramid(frame, int(levels.max()))
+    # a rotated square crop reads within half its diagonal of its centre
+    reaches = (sides * math.sqrt(0.5) + np.linalg.norm(shifts, axis=2)).max(axis=1)
 
     for i in range(n):
         cos, sin = math.cos(angles[i]), math.sin(angles[i])
+        x0, y0, pyr = _region(frame, centres[i], float(reaches[i]), int(levels[i].max()))
         for j in range(k):
             side = sides[i, j]
             cx, cy = centres[i] + shifts[i, j]
@@ -140,8 +160,8 @@ def face_crops(
             # the offset of pixel centre u is (u + 0.5) * step - side / 2
             a = np.array([[cos * step, -sin * step, 0.0], [sin * step, cos * step, 0.0]])
             offset = 0.5 * step - side / 2
-            a[0, 2] = cx + (cos - sin) * offset - 0.5  # -0.5: MediaPipe coords are pixel edges
-            a[1, 2] = cy + (sin + cos) * offset - 0.5
+            a[0, 2] = cx + (cos - sin) * offset - 0.5 - x0  # -0.5: MediaPipe coords are pixel edges
+            a[1, 2] = cy + (sin + cos) * offset - 0.5 - y0
             if level:  # pyrDown keeps every second pixel centre: x_L = x / 2^L
                 a = a * 2.0 ** -level
             cv2.warpAffine(pyr[level], a, (size, size), dst=out[i, j],
