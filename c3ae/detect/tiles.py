@@ -17,9 +17,11 @@ where they can pay, and never all on one frame:
   (15 at 1080p: ~35 ms on two cores, once), so a crowd is found at once. A
   webcam close-up or a 1080p two-shot runs no tiles after that.
 * **A few a call, all of them in turn.** An active call scans `per_call` tiles
-  in rotation (every tile within ceil(tiles / per_call) calls), plus the tiles
+  in rotation (every tile within ceil(tiles / per_call) calls: 2 of the 15 at
+  1080p, 1 of the 8 at 720p, 3 of the 28 at 1440p), plus the tiles
   that hold the small faces found on the last call, so a face found once is
-  looked at on every call and its track never starves.
+  looked at on every call and its track never starves (by the whole frame,
+  or by its tile where the whole frame missed it).
 * **No ghosts.** A tile sees 480 px at 192, and the whole frame 1920 px at 192,
   so hands, lights and dark patches sometimes pass for tiny faces (on a
   cluttered 1080p scene with no one in it: 5-10 a frame from the tiles, and a
@@ -34,7 +36,7 @@ where they can pay, and never all on one frame:
 Tiles are 480 px: on the crowd bench's mosaic (45 px faces) the full-range
 model found 48 of 48 faces with 480 or 512 px tiles, 36 with 560 and 30 with
 576. A quarter overlap (120 px) keeps every face up to that size whole in some
-tile; 2560x1440 takes 28 tiles, 1920x1080 15, 1280x720 6.
+tile; 2560x1440 takes 28 tiles, 1920x1080 15, 1280x720 8.
 
 Tiling starts only when the frame is at least `min_side` pixels on its longer
 side: smaller frames gain nothing from it. The tiles' detectors are created at
@@ -59,7 +61,8 @@ from c3ae.faces import Faces, box_overlaps
 EDGE_MARGIN = 2.0  # px: a box this close to an inner tile edge is cut by it
 SMALL_SHARE = 0.05  # faces under this share of the frame's longer side are small (96 px at 1080p)
 ACTIVE_CALLS = 30  # calls the tiles stay active after the last small face
-PER_CALL = 3  # tiles an active call scans in rotation, besides those holding known faces
+PER_CALL = 3  # at most this many tiles an active call scans in rotation, besides those holding known faces
+SWEEP_CALLS = 8  # ... and no more than it takes to cover the frame in this many calls (720p: one a call)
 SCOUT_EVERY = 4  # while inactive: one tile every this many calls
 VERIFY_CONTEXT = 3.0  # a candidate's second look: a square crop this many face sizes wide
 VERIFY_MIN_SIDE = 96  # px, the smallest such crop
@@ -94,9 +97,10 @@ class TiledDetector:
     """Same `detect(frame)` as `FaceDetector`, plus tiles for small faces in large frames."""
 
     def __init__(self, base: FaceDetector, tile: int = 480, overlap: float = 0.25, min_side: int = 1280,
-                 workers: int = 1, always: bool = False, per_call: int = PER_CALL) -> None:
+                 workers: int = 1, always: bool = False, per_call: int | None = None) -> None:
         """`always`: tiles on every call whatever the faces (crowd mode); `per_call`:
-        tiles an active call scans in rotation."""
+        tiles an active call scans in rotation (None: PER_CALL, or fewer where
+        SWEEP_CALLS calls cover the frame with fewer)."""
         self.base = base
         self.workers = max(1, int(workers))
         self._tilers: list[FaceDetector] = []  # one per worker, made by the first tiled frame
@@ -105,7 +109,7 @@ class TiledDetector:
         self.stride = max(1, int(round(tile * (1.0 - overlap))))
         self.min_side = int(min_side)
         self.always = bool(always)
-        self.per_call = max(1, int(per_call))
+        self.per_call = None if per_call is None else max(1, int(per_call))
         self._calls = 0
         self._active_until = -1  # the last call on which tiles are active
         self._next = 0  # the next tile in rotation
@@ -182,7 +186,7 @@ class TiledDetector:
         windows = self.windows(h, w)
         # the first call, and the first active one after a quiet spell, sweep every tile
         sweep = self._calls == 1 or (self._calls <= self._active_until and not was_active)
-        self.scanned = list(range(len(windows))) if sweep else self._choose(windows)
+        self.scanned = list(range(len(windows))) if sweep else self._choose(windows, self._unseen(faces))
         if self.scanned:
             faces = merge([faces, self.detect_tiles(frame, [windows[k] for k in self.scanned])])
         # a small face at a place where no face was on the last call is a candidate, whichever pass found it
@@ -194,15 +198,23 @@ class TiledDetector:
         self._known = out[out.sizes < small]
         return out
 
-    def _choose(self, windows: list[tuple[int, int, int, int]]) -> list[int]:
-        """The tiles this call scans: those holding the known small faces, and the next
-        ones in rotation (`per_call` while active, one scout every SCOUT_EVERY calls)."""
+    def _unseen(self, faces: Faces) -> Faces:
+        """The known small faces that the whole frame's pass (`faces`) did not find again."""
+        if not len(self._known) or not len(faces):
+            return self._known
+        return self._known[box_overlaps(self._known.boxes, faces.boxes)[1].max(axis=1) < SAME_PLACE]
+
+    def _choose(self, windows: list[tuple[int, int, int, int]], unseen: Faces) -> list[int]:
+        """The tiles this call scans: those holding the known small faces the whole frame
+        missed (`unseen`), and the next ones in rotation (`per_call` while active, one
+        scout every SCOUT_EVERY calls)."""
         active = self._calls <= self._active_until
-        turn = self.per_call if active else int(self._calls % SCOUT_EVERY == 0)
+        per_call = self.per_call or min(PER_CALL, math.ceil(len(windows) / SWEEP_CALLS))
+        turn = per_call if active else int(self._calls % SCOUT_EVERY == 0)
         chosen = [(self._next + k) % len(windows) for k in range(min(turn, len(windows)))]
         self._next = (self._next + turn) % len(windows)
         if active:
-            for box in self._known.boxes:
+            for box in unseen.boxes:
                 inside = [k for k, (x0, y0, x1, y1) in enumerate(windows)
                           if box[0] >= x0 and box[1] >= y0 and box[2] <= x1 and box[3] <= y1]
                 chosen += inside[:1]
