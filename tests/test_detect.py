@@ -6,7 +6,7 @@ import pytest
 from synth import real_faces
 
 from c3ae.detect import face_models
-from c3ae.detect.blazeface import CLOSE_UP_EVERY, FaceDetector, prefer_close_ups
+from c3ae.detect.blazeface import CLOSE_UP_EVERY, FaceDetector, prefer_close_ups, reduction
 from c3ae.errors import FaceModelMissing
 from c3ae.faces import Faces
 from c3ae.options import default_detector_for
@@ -144,3 +144,23 @@ def test_short_range_close_ups_stand_in_only_for_doubtful_or_missing_faces():
     assert small_inside.scores.astype(float).round(2).tolist() == [0.7]
     unsure = prefer_close_ups(_boxes([[410, 90, 880, 570]], [0.3]), _boxes([[400, 100, 860, 560]], [0.6]), 216)
     assert unsure.scores.astype(float).round(2).tolist() == [0.3]
+
+
+def test_a_big_video_frame_is_read_halved_with_answers_in_its_own_pixels(detector):
+    assert [reduction(*size) for size in ((360, 640), (720, 1280), (1080, 1920), (1440, 2560), (2160, 3840))] \
+        == [1, 1, 2, 2, 4]
+    img = real_faces(1)[0]
+    frame = np.full((1080, 1920, 3), 90, np.uint8)
+    face = cv2.resize(img, None, fx=1.2, fy=1.2)
+    frame[500:500 + face.shape[0], 1200:1200 + face.shape[1]] = face
+    with FaceDetector("full", video=False) as still:  # stills are read whole: where the face should be
+        whole = still.detect(frame)
+    with FaceDetector("full", video=True) as det:
+        found = det.detect(frame)
+        assert len(found) == 1 and 1200 < found.boxes[0, 0] < found.boxes[0, 2] < 1200 + face.shape[1]
+        np.testing.assert_allclose(found.keypoints[0, :4], whole.keypoints[0, :4], atol=4)
+        size = float(found.sizes[0])  # a size threshold is in the frame's pixels, not the halved copy's
+        det.min_size = size * 0.8
+        assert len(det.detect(frame)) == 1
+        det.min_size = size * 1.25
+        assert len(det.detect(frame)) == 0

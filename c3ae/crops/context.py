@@ -38,9 +38,10 @@ filled by reflection (BORDER_REFLECT_101), never by black, so that a border face
 Crops are optionally rotated so the eyes are level. Large downscales read from
 a Gaussian pyramid level so that a big face is averaged, not aliased, into
 64 px, whatever the frame resolution. The pyramid is built per face over the
-region its crops read (plus the pyramid's reach, aligned to its pixel grid),
-not over the whole frame: the crops are the same as from a whole-frame pyramid,
-and a 1080p frame costs a face's region instead of the frame.
+region its crops keep (within the context window; plus the pyramid's reach,
+aligned to its pixel grid), not over the whole frame: the crops are the same
+as from a whole-frame pyramid, and a 1080p frame costs a face's region
+instead of the frame.
 """
 from __future__ import annotations
 
@@ -145,8 +146,13 @@ def face_crops(
 
     # pyramid level per crop: keep the remaining bilinear downscale below 2x
     levels = np.clip(np.floor(np.log2(np.maximum(sides / size, 1.0))), 0, 8).astype(int)
-    # a rotated square crop reads within half its diagonal of its centre
-    reaches = (sides * math.sqrt(0.5) + np.linalg.norm(shifts, axis=2)).max(axis=1)
+    # a rotated square crop reads within half its diagonal of its centre; one wider than the
+    # context window keeps only that window's pixels, around the face centre
+    reaches = sides * math.sqrt(0.5) + np.linalg.norm(shifts, axis=2)
+    if context is not None:
+        window = context * face_sizes[:, None]
+        reaches = np.where(sides > window, window * math.sqrt(0.5), reaches)
+    reaches = reaches.max(axis=1)
 
     for i in range(n):
         cos, sin = math.cos(angles[i]), math.sin(angles[i])
