@@ -7,7 +7,7 @@ each of `per-cell` dataset portraits (../shared/datasets/aaf-train) swaying on
 grey (`c3ae.training.clips.crowd_frames`). The reference for each frame is the
 number of faces the same full-range detector finds in each shot alone, summed.
 Then the clip goes through the pipeline as `annotate` runs it (decode, then
-detect + crop of frame n+1 beside the model, tracker and drawing on frame n;
+detection of frame n+1 beside the crops, model, tracker and drawing of frame n;
 the thread policy of `c3ae.runtime.threads`; annotate's detection schedule,
 `c3ae.detect.schedule`, or `--detect-every 1` for detection on every frame),
 and prints, as medians over frames: faces detected on the frames detection ran

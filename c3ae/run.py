@@ -5,10 +5,10 @@
 
 Headless annotation (one file, a batch's worker, a stream), the benches and
 the tests all run this generator, so they overlap the stages the same way:
-decoding runs ahead on its own thread, the cut verdict, detection and crops of
-the next frames (`FramePipeline.prepare`) on another, up to `PREPARE_AHEAD`
-frames early, while the model, the tracker and drawing (`finish`) take them
-in order on the caller's thread. The results are those of running every
+decoding runs ahead on its own thread, the cut verdict and detection of the
+next frames (`FramePipeline.prepare`) on another, up to `PREPARE_AHEAD`
+frames early, while the crops, the model, the tracker and drawing (`finish`)
+take them in order on the caller's thread. The results are those of running every
 stage one after another (`c3ae.runtime.overlap`). Closing the generator (a
 `break`, an exception) stops both helper threads.
 
