@@ -113,6 +113,23 @@ def test_a_face_only_a_tile_saw_is_shown_only_after_a_second_look(monkeypatch):
         assert len(looks) == 1 and np.array_equal(looks[0].boxes, ghost.boxes) and len(tiled._rejected) == 1
 
 
+@pytest.mark.parametrize("score, active", [(0.35, False), (0.6, True)])
+def test_only_a_small_face_that_could_start_a_track_keeps_the_tiles_on(monkeypatch, score, active):
+    """A weak small face (below the score a track starts at) only follows tracks, so it
+    does not switch the tiles on: one dim blur must not cost a rotation for 30 calls."""
+    blank = np.full((1080, 1920, 3), 90, np.uint8)
+    with TiledDetector(FaceDetector("full", video=False)) as tiled:
+        found = _candidate((1000, 500, 1024, 524), score)  # a 24 px face a tile found (and a second look kept)
+        monkeypatch.setattr(tiled, "detect_tiles", lambda frame, windows=None: found)
+        monkeypatch.setattr(tiled, "_second_look", lambda frame, candidate: candidate)
+        tiled.detect(blank)  # the first call's sweep finds it
+        per_call = []
+        for _ in range(2 * SCOUT_EVERY):
+            tiled.detect(blank)
+            per_call.append(len(tiled.scanned))
+    assert (min(per_call) >= 2) if active else (max(per_call) <= 1 and sum(per_call) < len(per_call))
+
+
 def test_workers_share_the_tiles_and_find_the_same_faces():
     frame = _mosaic()
     with TiledDetector(FaceDetector("full", video=False), workers=1) as one:

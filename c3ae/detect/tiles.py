@@ -10,7 +10,8 @@ where they can pay, and never all on one frame:
 
 * **Only with small faces.** Tiles are active while the frame holds small faces
   (under `SMALL_SHARE` of its longer side: the full frame finds them near its
-  limit, or the tiles did) and for `ACTIVE_CALLS` calls after, or always in
+  limit, or the tiles did) with a score that can start a track (`VERIFY_SCORE`,
+  the tracker's default), and for `ACTIVE_CALLS` calls after, or always in
   crowd mode (`always`). Otherwise one scout tile every `SCOUT_EVERY` calls
   sweeps the frame, so a crowd the full frame cannot see is still found. The
   first call, and the first active one after a quiet spell, scan every tile
@@ -181,7 +182,9 @@ class TiledDetector:
         self._calls += 1
         small = max(h, w) * SMALL_SHARE
         was_active = self._calls <= self._active_until
-        if self.always or len(self._known) or ((faces.sizes < small) & (faces.scores >= VERIFY_SCORE)).any():
+        # a small face that could start a track keeps the tiles on; a weaker one only follows a track
+        confident = np.concatenate([self._known.scores, faces.scores[faces.sizes < small]]) >= VERIFY_SCORE
+        if self.always or confident.any():
             self._active_until = self._calls + ACTIVE_CALLS
         windows = self.windows(h, w)
         # the first call, and the first active one after a quiet spell, sweep every tile
