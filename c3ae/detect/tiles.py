@@ -113,6 +113,7 @@ class TiledDetector:
         self.per_call = None if per_call is None else max(1, int(per_call))
         self._calls = 0
         self._active_until = -1  # the last call on which tiles are active
+        self._swept = 0  # the last call that scanned every tile
         self._next = 0  # the next tile in rotation
         self._known = Faces.empty()  # the small faces of the last call
         self._rejected: list[tuple[np.ndarray, int]] = []  # (box, call) of candidates a second look refused
@@ -157,12 +158,12 @@ class TiledDetector:
     def snapshot(self) -> tuple:
         """What the answer to the next frame depends on besides the frame: the rotation,
         the known faces, the refused places and the base detector's memory."""
-        return (self._calls, self._active_until, self._next, self._known, list(self._rejected),
+        return (self._calls, self._active_until, self._swept, self._next, self._known, list(self._rejected),
                 self.base.snapshot())
 
     def restore(self, state: tuple) -> None:
         """Answer the next frame as after the call `state` was taken at."""
-        self._calls, self._active_until, self._next, self._known, rejected, base = state
+        self._calls, self._active_until, self._swept, self._next, self._known, rejected, base = state
         self._rejected = list(rejected)
         self.base.restore(base)
 
@@ -188,7 +189,11 @@ class TiledDetector:
             self._active_until = self._calls + ACTIVE_CALLS
         windows = self.windows(h, w)
         # the first call, and the first active one after a quiet spell, sweep every tile
-        sweep = self._calls == 1 or (self._calls <= self._active_until and not was_active)
+        # (not right after a sweep: the small faces it found need no second one)
+        sweep = self._calls == 1 or (self._calls <= self._active_until and not was_active
+                                     and self._swept != self._calls - 1)
+        if sweep:
+            self._swept = self._calls
         self.scanned = list(range(len(windows))) if sweep else self._choose(windows, self._unseen(faces))
         if self.scanned:
             faces = merge([faces, self.detect_tiles(frame, [windows[k] for k in self.scanned])])
