@@ -53,9 +53,11 @@ def yaw(faces: Faces) -> np.ndarray:
     return np.maximum(nose_offset / 0.5, lopsided)  # both ~0 frontal, ~1 near profile
 
 
-def pose_factor(faces: Faces) -> np.ndarray:
-    """1 for a frontal face, falling to 0.05 towards profile."""
-    return np.nan_to_num(1.0 - _ramp(yaw(faces), 0.25, 0.8, floor=0.0), nan=0.5).clip(0.05, 1.0)
+def pose_factor(faces: Faces, turn: np.ndarray | None = None) -> np.ndarray:
+    """1 for a frontal face, falling to 0.05 towards profile (`turn`: the faces' `yaw`,
+    where the caller has it already)."""
+    turn = yaw(faces) if turn is None else turn
+    return np.nan_to_num(1.0 - _ramp(turn, 0.25, 0.8, floor=0.0), nan=0.5).clip(0.05, 1.0)
 
 
 def frame_sharpness(frame: np.ndarray) -> float:
@@ -103,12 +105,14 @@ def crop_images(crops: torch.Tensor, k: int) -> np.ndarray:
 
 
 def face_quality(faces: Faces, frame_shape: tuple[int, ...] | None = None,
-                 crops: torch.Tensor | None = None, sharp: np.ndarray | None = None) -> np.ndarray:
+                 crops: torch.Tensor | None = None, sharp: np.ndarray | None = None,
+                 turn: np.ndarray | None = None) -> np.ndarray:
     """(N,) quality in [0, 1]; factors whose input is missing count as 1. `sharp`:
-    the faces' `sharpness`, where the caller has it already (else from `crops`)."""
+    the faces' `sharpness`, where the caller has it already (else from `crops`);
+    `turn`: their `yaw`, likewise."""
     if not len(faces):  # a frame between looks: nothing to rate
         return np.zeros(0, np.float32)
-    q = _ramp(faces.scores, 0.3, 0.75) * _ramp(faces.sizes, 16.0, 48.0) * pose_factor(faces)
+    q = _ramp(faces.scores, 0.3, 0.75) * _ramp(faces.sizes, 16.0, 48.0) * pose_factor(faces, turn)
     if frame_shape is not None:
         q = q * border_factor(faces, frame_shape)
     if sharp is None and crops is not None and len(crops) == len(faces):

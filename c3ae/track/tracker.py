@@ -40,7 +40,7 @@ from c3ae.cuts import Shot
 from c3ae.faces import Faces, box_overlaps
 from c3ae.track.fusion import AgeFusion
 from c3ae.track.identity import appearance, similarity
-from c3ae.track.quality import face_quality, frame_sharpness, sharpness
+from c3ae.track.quality import face_quality, frame_sharpness, sharpness, yaw
 from c3ae.track.uncertainty import fitted_model, frame_factors
 
 _STD_POS, _STD_VEL = 1 / 20, 1 / 160  # ByteTrack's Kalman noise, per box size
@@ -234,10 +234,11 @@ class FaceTracker:
         for track in self._tracks:
             track.kalman.predict(coasting=track.missed > 0)
         sharp = sharpness(crops, faces.sizes) if crops is not None and len(crops) == len(faces) else None
-        quality = face_quality(faces, None if frame is None else frame.shape, sharp=sharp)
+        turn = yaw(faces)  # read by both the quality and the error model
+        quality = face_quality(faces, None if frame is None else frame.shape, sharp=sharp, turn=turn)
         if frame is not None and len(faces) and (self.cut or self.frame_index - self._sharp_at >= SHARPNESS_EVERY):
             self._frame_sharp, self._sharp_at = frame_sharpness(frame), self.frame_index
-        factors = frame_factors(faces, sharp, self._frame_sharp if frame is not None else None)
+        factors = frame_factors(faces, sharp, self._frame_sharp if frame is not None else None, turn)
         errors = fitted_model().frame_error(factors)
         looks = appearance(crops) if crops is not None and len(crops) == len(faces) and len(faces) else None
 

@@ -51,9 +51,11 @@ def distribution_terms(dists: np.ndarray) -> np.ndarray:
     return np.stack([spread, top[:, 0] - top[:, 1], entropy], axis=1)
 
 
-def frame_factors(faces: Faces, sharp: np.ndarray | None = None, frame_sharp: float | None = None) -> np.ndarray:
+def frame_factors(faces: Faces, sharp: np.ndarray | None = None, frame_sharp: float | None = None,
+                  turn: np.ndarray | None = None) -> np.ndarray:
     """(N, len(FEATURES)) what is known about each detection's age; `sharp` is the
-    faces' `quality.sharpness`, `frame_sharp` the frame's `quality.frame_sharpness`.
+    faces' `quality.sharpness`, `frame_sharp` the frame's `quality.frame_sharpness`,
+    `turn` their `quality.yaw` where the caller has it already.
     The relative sharpness is 0 (as sharp as its frame) where either is missing."""
     n = len(faces)
     if not n:
@@ -67,7 +69,7 @@ def frame_factors(faces: Faces, sharp: np.ndarray | None = None, frame_sharp: fl
         faces.ages.astype(np.float64) / 10.0,
         np.log2(sizes),
         np.maximum(6.0 - np.log2(sizes), 0.0),
-        np.nan_to_num(yaw(faces), nan=0.5).clip(0.0, 1.5),
+        np.nan_to_num(yaw(faces) if turn is None else turn, nan=0.5).clip(0.0, 1.5),
         relative.clip(-4.0, 4.0),
         faces.scores.astype(np.float64),
     ])
