@@ -16,20 +16,22 @@ from c3ae.runtime.paths import DATASETS
 AAF = DATASETS / "aaf-train"
 
 
-def dataset_faces(n: int = 2) -> list[np.ndarray]:
-    """n head-and-shoulders photos from All-Age-Faces."""
-    files = sorted(AAF.glob("*.jpg"))[:n] if AAF.is_dir() else []
+def _aaf_photos(files: list[Path], n: int) -> list[np.ndarray]:
+    """The first n of these All-Age-Faces files, read; NoDatasetFaces where there are fewer."""
     if len(files) < n:
         raise NoDatasetFaces(f"needs real face images from {AAF} (absent on this machine)")
-    return [cv2.imread(str(f)) for f in files]
+    return [cv2.imread(str(f)) for f in files[:n]]
+
+
+def dataset_faces(n: int = 2) -> list[np.ndarray]:
+    """n head-and-shoulders photos from All-Age-Faces."""
+    return _aaf_photos(sorted(AAF.glob("*.jpg")) if AAF.is_dir() else [], n)
 
 
 def adult_faces(n: int) -> list[np.ndarray]:
     """n different adults (25-60) from All-Age-Faces, spread over its files."""
     files = [f for f in sorted(AAF.glob("*.jpg")) if 25 <= int(f.stem.split("A")[-1]) <= 60] if AAF.is_dir() else []
-    if len(files) < n:
-        raise NoDatasetFaces(f"needs real face images from {AAF} (absent on this machine)")
-    return [cv2.imread(str(files[i * len(files) // n])) for i in range(n)]
+    return _aaf_photos([files[i * len(files) // n] for i in range(n)] if len(files) >= n else files, n)
 
 
 def write_clip(path: Path, frames: list[np.ndarray], fps: float = 25.0) -> Path:
