@@ -227,8 +227,10 @@ class FramePipeline:
         return Prepared(frame, faces, {"detect": (time.perf_counter() - t0) * 1e3}, number, looked,
                         shot, number if index is None else index, math.nan if time_s is None else time_s)
 
-    def finish(self, prepared: Prepared, draw: bool = True) -> FrameResult:
-        """Crops, model, tracker and drawing for a prepared frame, in frame order (see `process`)."""
+    def finish(self, prepared: Prepared, draw: bool = True, *, onto_frame: bool = False) -> FrameResult:
+        """Crops, model, tracker and drawing for a prepared frame, in frame order (see `process`).
+        `onto_frame`: draw onto the frame itself, for a caller that owns it and needs
+        no clean copy (a decoded frame of `c3ae.run`: a 1080p copy is 0.6 ms)."""
         frame = prepared.frame
         t = time.perf_counter()
         timings = dict(prepared.timings)
@@ -251,7 +253,7 @@ class FramePipeline:
         out = frame
         trained = self.engine.trained
         if draw:
-            out = frame.copy()
+            out = frame if onto_frame else frame.copy()
             if self.blur:  # before drawing, so labels and charts stay sharp
                 blur_faces(out, detected, faces)
             out = overlay.draw_faces(out, faces, trained=trained, show_bars=self.show_bars)

@@ -50,6 +50,7 @@ def frames(source: VideoSource | Iterable[np.ndarray], pipeline: FramePipeline, 
     thread policy's choice, `c3ae.runtime.threads`: not on one core);
     `ahead`: how many frames detection may run ahead of the model; `stop`,
     polled while waiting, ends the loop at once, even while a stream reconnects."""
+    decoding = isinstance(source, VideoSource)  # frames of our own, not the caller's to keep clean
     if overlapped is None:
         overlapped = threads.current().overlap
     decoded = overlap.ahead(_decoded(source, fps), depth=DECODE_AHEAD, name="decode", until=stop)
@@ -59,7 +60,7 @@ def frames(source: VideoSource | Iterable[np.ndarray], pipeline: FramePipeline, 
         for done, item in enumerate(prepared):
             if done == limit:
                 return
-            yield pipeline.finish(item, draw)
+            yield pipeline.finish(item, draw, onto_frame=decoding)
     finally:
         prepared.close()
         decoded.close()

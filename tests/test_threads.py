@@ -1,11 +1,12 @@
 """Thread policy (c3ae.runtime.threads) and overlapped stages (c3ae.runtime.overlap)."""
+import dataclasses
 import threading
 
 import cv2
 import numpy as np
 import pytest
 import torch
-from synth import face_clip_frames, real_faces
+from synth import face_clip_frames, real_faces, write_clip
 
 from c3ae import run
 from c3ae.model.runner import AgeEngine
@@ -88,3 +89,53 @@ def test_overlapped_pipeline_gives_the_sequential_results():
     for a, b in zip(sequential, overlapped, strict=True):
         for name in ("boxes", "scores", "track_ids", "missed", "ages", "ages_smoothed"):
             np.testing.assert_array_equal(getattr(a.faces, name), getattr(b.faces, name), err_msg=name)
+
+
+def test_a_file_is_decoded_with_the_plans_threads(tmp_path):
+    """FFmpeg's default is a decoding thread per core; decoding already has its own
+    thread beside the others, so the policy's count is what a file gets."""
+    from c3ae.source.video import VideoSource
+
+    path = tmp_path / "clip.mp4"
+    write_clip(path, [np.full((96, 128, 3), 40 * i, np.uint8) for i in range(5)], fps=10)
+    try:
+        for count in (1, 3):
+            threads._applied = dataclasses.replace(threads.plan_for(), decoder_threads=count)
+            source = VideoSource(str(path))
+            try:
+                assert source._cap.get(cv2.CAP_PROP_N_THREADS) == count
+                assert source.read() is not None
+            finally:
+                source.release()
+    finally:
+        threads._applied = None
+
+
+def test_the_loop_draws_onto_frames_it_decoded_and_never_onto_the_callers(tmp_path):
+    """A caller's frames (a bench or a test reusing them) stay clean; a decoded
+    frame is the loop's own, drawn onto without a copy."""
+    from c3ae.source.video import VideoSource
+
+    frames = face_clip_frames(real_faces(1), n=6, face_h=160)
+    originals = [f.copy() for f in frames]
+    path = write_clip(tmp_path / "clip.mp4", frames, fps=10)
+    engine = AgeEngine(None, device="cpu", warmup=False)
+    pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu"), engine=engine)
+    try:
+        given = list(run.frames(frames, pipeline, overlapped=False))
+        assert any(len(r.faces) for r in given)
+        assert all(r.frame is not f for r, f in zip(given, frames, strict=True))
+        for frame, original in zip(frames, originals, strict=True):
+            np.testing.assert_array_equal(frame, original)
+        pipeline.reset()
+        source, read = VideoSource(str(path)), []
+        reader = source.read
+        source.read = lambda: read.append(reader()) or read[-1]
+        try:
+            decoded = list(run.frames(source, pipeline, overlapped=False))
+        finally:
+            source.release()
+        assert len(decoded) == len(frames) and any(len(r.faces) for r in decoded)
+        assert all(r.frame is f for r, f in zip(decoded, read, strict=False))
+    finally:
+        pipeline.close()

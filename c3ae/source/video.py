@@ -40,6 +40,7 @@ import numpy as np  # noqa: E402
 
 from c3ae.errors import SourceError
 from c3ae.options import DEFAULT_RECONNECT_S, MIN_FRAME_SIDE
+from c3ae.runtime import threads
 from c3ae.source.address import is_stream
 from c3ae.source.http_file import PLAYLIST_SUFFIXES, download, probe
 
@@ -197,12 +198,21 @@ class VideoSource:
         return self._size
 
     def _open(self) -> cv2.VideoCapture:
-        if self._downloaded is not None:
-            return cv2.VideoCapture(str(self._downloaded))
-        if not self.is_stream:
+        """The capture, with FFmpeg's decoding threads from the thread policy
+        (`c3ae.runtime.threads`); a file FFmpeg cannot open goes to OpenCV's other readers."""
+        if self.is_camera:
             return cv2.VideoCapture(self.source)
-        return cv2.VideoCapture(self.source, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
-                                                              cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
+        decoding = threads.current().decoder_threads
+        params = [cv2.CAP_PROP_N_THREADS, decoding] if decoding > 0 else []
+        if self.is_stream and self._downloaded is None:
+            return cv2.VideoCapture(self.source, cv2.CAP_FFMPEG, params + [
+                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
+        path = str(self._downloaded or self.source)
+        cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG, params)
+        if cap.isOpened():
+            return cap
+        cap.release()
+        return cv2.VideoCapture(path)
 
     def read(self) -> np.ndarray | None:
         """The next BGR frame, or None at the end of a file (served over http(s) too),
