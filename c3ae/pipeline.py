@@ -122,7 +122,8 @@ class FramePipeline:
                                      min_size=options.min_size)
         if options.tiles != "off":  # small faces in big frames: tiles where they can pay (c3ae.detect.tiles)
             self.detector = TiledDetector(self.detector, min_side=TILES_MIN_SIDE[options.tiles],
-                                          workers=threads.current().tile_workers, always=options.tiles == "on")
+                                          workers=threads.current().tile_workers, always=options.tiles == "on",
+                                          start_score=options.min_score)
         self.tracker = FaceTracker(smoothing=options.smoothing, high_score=options.min_score)
         self.cuts = ShotCutDetector()  # judges each frame once, for the schedule and the tracker
         self._fresh_detector = self.detector.snapshot()  # a new source starts from it
@@ -149,6 +150,8 @@ class FramePipeline:
     def min_score(self, value: float) -> None:
         self.tracker.high_score = float(value)
         self.detector.min_score = min(WEAK_SCORE, float(value))
+        if isinstance(self.detector, TiledDetector):  # a small face that can start a track turns tiles on
+            self.detector.start_score = float(value)
 
     @property
     def min_size(self) -> float:

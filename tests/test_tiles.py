@@ -5,7 +5,7 @@ import pytest
 from synth import make_faces, real_faces
 
 from c3ae.detect.blazeface import FaceDetector
-from c3ae.detect.tiles import SCOUT_EVERY, TiledDetector, merge, tile_origins
+from c3ae.detect.tiles import ACTIVE_CALLS, SCOUT_EVERY, TiledDetector, merge, tile_origins
 from c3ae.faces import Faces, box_overlaps
 from c3ae.model.runner import AgeEngine
 from c3ae.options import PipelineOptions
@@ -184,3 +184,37 @@ def test_a_restored_state_gives_the_same_answer_again():
         again = tiled.detect(shifted)
     assert len(first) >= 12
     np.testing.assert_array_equal(again.boxes, first.boxes)
+
+
+@pytest.mark.parametrize("finder, active_calls", [("whole", 8), ("tile", ACTIVE_CALLS + 1)])
+def test_tiles_stay_on_long_only_for_a_face_no_whole_frame_saw(monkeypatch, finder, active_calls):
+    """A small face the whole frame found turns the rotation on for one round of the
+    frame (8 calls at 1080p), to look for smaller ones; one only a tile found shows
+    the tiles pay, and keeps them on for ACTIVE_CALLS calls."""
+    blank = np.full((1080, 1920, 3), 90, np.uint8)
+    with TiledDetector(FaceDetector("full", video=False)) as tiled:
+        face = _candidate((1000, 500, 1040, 540), 0.8)  # 40 px: small at 1080p
+        seen = {"whole": face if finder == "whole" else Faces.empty(),
+                "tile": face if finder == "tile" else Faces.empty()}
+        monkeypatch.setattr(tiled.base, "detect", lambda frame: seen["whole"])
+        monkeypatch.setattr(tiled, "detect_tiles", lambda frame, windows=None: seen["tile"])
+        monkeypatch.setattr(tiled, "_second_look", lambda frame, candidate: candidate)
+        tiled.detect(blank)  # found on the first call only
+        seen["whole"] = seen["tile"] = Faces.empty()
+        per_call = []
+        for _ in range(ACTIVE_CALLS + 2 * SCOUT_EVERY):
+            tiled.detect(blank)
+            per_call.append(len(tiled.scanned))
+    rotating = [n >= 2 for n in per_call]
+    assert rotating == [True] * (active_calls - 1) + [False] * (len(per_call) - active_calls + 1)
+
+
+def test_the_score_that_turns_tiles_on_follows_the_trackers(shared_engine):
+    pipeline = FramePipeline(PipelineOptions(detector="full", device="cpu", tiles="auto", min_score=0.7),
+                             engine=shared_engine)
+    try:
+        assert pipeline.detector.start_score == pytest.approx(0.7)
+        pipeline.min_score = 0.4
+        assert pipeline.detector.start_score == pytest.approx(0.4) == pipeline.tracker.high_score
+    finally:
+        pipeline.close()

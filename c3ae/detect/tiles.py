@@ -8,15 +8,19 @@ tile edge, maps the rest back to frame pixels and merges duplicates with the
 full-frame pass. Each tile costs one detector call (~5 ms), so tiles run only
 where they can pay, and never all on one frame:
 
-* **Only with small faces.** Tiles are active while the frame holds small faces
-  (under `SMALL_SHARE` of its longer side: the full frame finds them near its
-  limit, or the tiles did) with a score that can start a track (`VERIFY_SCORE`,
-  the tracker's default), and for `ACTIVE_CALLS` calls after, or always in
-  crowd mode (`always`). Otherwise one scout tile every `SCOUT_EVERY` calls
-  sweeps the frame, so a crowd the full frame cannot see is still found. The
-  first call, and the first active one after a quiet spell, scan every tile
-  (15 at 1080p: ~35 ms on two cores, once), so a crowd is found at once. A
-  webcam close-up or a 1080p two-shot runs no tiles after that.
+* **Only with small faces, and only while they pay.** A small face (under
+  `SMALL_SHARE` of the frame's longer side) with a score that can start a track
+  (`start_score`, the tracker's) turns the tiles on. One the full frame found
+  keeps them on for one rotation (below), so every tile is looked at once
+  more for faces smaller still; one only a tile found, for `ACTIVE_CALLS`
+  calls: there the tiles pay. Crowd mode (`always`) keeps them on. Otherwise
+  one scout tile every `SCOUT_EVERY` calls sweeps the frame, so a crowd the
+  full frame cannot see is still found. The first call, and the first active
+  one after `ACTIVE_CALLS` calls without a sweep, scan every tile (15 at
+  1080p: ~35 ms on two cores, once), so a crowd is found at once. A webcam
+  close-up or a 1080p two-shot runs no tiles after that. (On a 720p stage
+  clip one 55 px face the full frame saw at 0.8 used to hold a rotation for
+  36 calls: 12% of the run's speed for faces no tile added.)
 * **A few a call, all of them in turn.** An active call scans `per_call` tiles
   in rotation (every tile within ceil(tiles / per_call) calls: 2 of the 15 at
   1080p, 1 of the 8 at 720p, 3 of the 28 at 1440p), plus the tiles
@@ -61,13 +65,14 @@ from c3ae.faces import Faces, box_overlaps
 
 EDGE_MARGIN = 2.0  # px: a box this close to an inner tile edge is cut by it
 SMALL_SHARE = 0.05  # faces under this share of the frame's longer side are small (96 px at 1080p)
-ACTIVE_CALLS = 30  # calls the tiles stay active after the last small face
+ACTIVE_CALLS = 30  # calls the tiles stay active after the last small face only they found
 PER_CALL = 3  # at most this many tiles an active call scans in rotation, besides those holding known faces
 SWEEP_CALLS = 8  # ... and no more than it takes to cover the frame in this many calls (720p: one a call)
 SCOUT_EVERY = 4  # while inactive: one tile every this many calls
 VERIFY_CONTEXT = 3.0  # a candidate's second look: a square crop this many face sizes wide
 VERIFY_MIN_SIDE = 96  # px, the smallest such crop
 VERIFY_SCORE = 0.5  # the score a face needs on the second look
+START_SCORE = 0.5  # the tracker's default score to start a track
 REJECT_CALLS = 30  # calls a rejected place is not looked at again
 SAME_PLACE = 0.5  # overlap (of the smaller box) at which two boxes are the same face
 
@@ -98,10 +103,12 @@ class TiledDetector:
     """Same `detect(frame)` as `FaceDetector`, plus tiles for small faces in large frames."""
 
     def __init__(self, base: FaceDetector, tile: int = 480, overlap: float = 0.25, min_side: int = 1280,
-                 workers: int = 1, always: bool = False, per_call: int | None = None) -> None:
+                 workers: int = 1, always: bool = False, per_call: int | None = None,
+                 start_score: float = START_SCORE) -> None:
         """`always`: tiles on every call whatever the faces (crowd mode); `per_call`:
         tiles an active call scans in rotation (None: PER_CALL, or fewer where
-        SWEEP_CALLS calls cover the frame with fewer)."""
+        SWEEP_CALLS calls cover the frame with fewer); `start_score`: the score at
+        which the tracker starts a track (a weaker small face only follows one)."""
         self.base = base
         self.workers = max(1, int(workers))
         self._tilers: list[FaceDetector] = []  # one per worker, made by the first tiled frame
@@ -111,6 +118,7 @@ class TiledDetector:
         self.min_side = int(min_side)
         self.always = bool(always)
         self.per_call = None if per_call is None else max(1, int(per_call))
+        self.start_score = float(start_score)
         self._calls = 0
         self._active_until = -1  # the last call on which tiles are active
         self._swept = 0  # the last call that scanned every tile
@@ -183,17 +191,19 @@ class TiledDetector:
         self._calls += 1
         small = max(h, w) * SMALL_SHARE
         was_active = self._calls <= self._active_until
-        # a small face that could start a track keeps the tiles on; a weaker one only follows a track
-        confident = np.concatenate([self._known.scores, faces.scores[faces.sizes < small]]) >= VERIFY_SCORE
-        if self.always or confident.any():
-            self._active_until = self._calls + ACTIVE_CALLS
         windows = self.windows(h, w)
+        # a small face that could start a track turns the tiles on; a weaker one only follows a track
+        if self.always:
+            self._active_until = self._calls + ACTIVE_CALLS
+        elif ((faces.sizes < small) & (faces.scores >= self.start_score)).any():
+            self._active_until = max(self._active_until, self._calls + self._rotation(len(windows)) - 1)
         # the first call, and the first active one after a quiet spell, sweep every tile
-        # (not right after a sweep: the small faces it found need no second one)
+        # (not soon after a sweep: the small faces it found need no second one)
         sweep = self._calls == 1 or (self._calls <= self._active_until and not was_active
-                                     and self._swept != self._calls - 1)
+                                     and self._calls - self._swept > ACTIVE_CALLS)
         if sweep:
             self._swept = self._calls
+        whole = faces
         self.scanned = list(range(len(windows))) if sweep else self._choose(windows, self._unseen(faces))
         if self.scanned:
             faces = merge([faces, self.detect_tiles(frame, [windows[k] for k in self.scanned])])
@@ -204,7 +214,25 @@ class TiledDetector:
         out = Faces.concatenate([faces[np.flatnonzero(~new)],
                                  *(self._second_look(frame, faces[[int(i)]]) for i in np.flatnonzero(new))])
         self._known = out[out.sizes < small]
+        if self._tiles_paid(self._known, whole):
+            self._active_until = max(self._active_until, self._calls + ACTIVE_CALLS)
         return out
+
+    def _per_call(self, tiles: int) -> int:
+        """Tiles an active call scans in rotation."""
+        return self.per_call or min(PER_CALL, math.ceil(tiles / SWEEP_CALLS))
+
+    def _rotation(self, tiles: int) -> int:
+        """Active calls it takes the rotation to scan every one of `tiles` tiles."""
+        return math.ceil(tiles / self._per_call(tiles))
+
+    def _tiles_paid(self, small: Faces, whole: Faces) -> bool:
+        """Whether this call's `small` faces hold one that could start a track only thanks
+        to a tile (the whole frame missed it, or saw it too weakly)."""
+        strong, seen = small[small.scores >= self.start_score], whole[whole.scores >= self.start_score]
+        if not len(seen):
+            return bool(len(strong))
+        return bool((box_overlaps(strong.boxes, seen.boxes)[1].max(axis=1) < SAME_PLACE).any())
 
     def _unseen(self, faces: Faces) -> Faces:
         """The known small faces that the whole frame's pass (`faces`) did not find again."""
@@ -217,8 +245,7 @@ class TiledDetector:
         missed (`unseen`), and the next ones in rotation (`per_call` while active, one
         scout every SCOUT_EVERY calls)."""
         active = self._calls <= self._active_until
-        per_call = self.per_call or min(PER_CALL, math.ceil(len(windows) / SWEEP_CALLS))
-        turn = per_call if active else int(self._calls % SCOUT_EVERY == 0)
+        turn = self._per_call(len(windows)) if active else int(self._calls % SCOUT_EVERY == 0)
         chosen = [(self._next + k) % len(windows) for k in range(min(turn, len(windows)))]
         self._next = (self._next + turn) % len(windows)
         if active:
