@@ -23,7 +23,10 @@ with an age (the multi-shot clip has ten people) and, for the
 cluttered clips, ghosts: tracks shown with an age whose detections lie on no
 true face, and detection rows on no true face. `--against` runs another
 checkout's `main.py` on the same clips, interleaved run by run with this one,
-and prints both side by side with their ratio.
+and prints both side by side with their ratio, and the ratio of the CPU
+seconds the runs used (their children's user + system time, start-up
+included: steadier than FPS on a shared machine, where a run's wall time
+moves with its neighbours' load).
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ import argparse
 import csv
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -69,15 +73,21 @@ def build(folder: Path) -> dict[str, tuple[Path, Path | None, str]]:
     return clips
 
 
-def annotate(tree: Path, clip: Path, out: Path) -> float:
-    """Processing FPS of `tree`'s `main.py annotate` on `clip` (writes out.mp4 and out.csv)."""
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def annotate(tree: Path, clip: Path, out: Path) -> tuple[float, float]:
+    """(processing FPS, CPU seconds) of `tree`'s `main.py annotate` on `clip` (writes out.mp4 and out.csv)."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    before = _children_cpu()
     done = subprocess.run([sys.executable, str(tree / "main.py"), "annotate", str(clip), "-o", str(out),
                            "--csv", str(out.with_suffix(".csv")), "--overwrite"],
                           cwd=tree, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{tree}: annotate {clip.name} exited {done.returncode}: {done.stderr[-800:]}")
-    return float(re.search(r"([0-9.]+) FPS", done.stdout).group(1))
+    return float(re.search(r"([0-9.]+) FPS", done.stdout).group(1)), _children_cpu() - before
 
 
 def rows_of(path: Path) -> list[dict]:
@@ -121,14 +131,17 @@ def main() -> None:
     try:
         clips = build(folder)
         fps: dict[tuple[str, str], list[float]] = {}
+        cpu: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.repeats):  # interleaved: every clip and tree sees the same load
             for name, (clip, _, _) in clips.items():
                 for tree_name, tree in trees.items():
                     out = folder / f"{tree_name}_{clip.stem}.mp4"
-                    fps.setdefault((tree_name, name), []).append(annotate(tree, clip, out))
+                    speed, seconds = annotate(tree, clip, out)
+                    fps.setdefault((tree_name, name), []).append(speed)
+                    cpu.setdefault((tree_name, name), []).append(seconds)
         print(f"median processing FPS of `main.py annotate` over {args.repeats} runs, interleaved")
         header = "clip".ljust(16) + "".join(f"{t:>10}{'/360p':>8}{'people':>8}{'tracks':>7}" for t in trees)
-        print(header + ("   this/other" if len(trees) > 1 else "") + "   ghosts: tracks, rows")
+        print(header + ("   this/other  CPU s this/other" if len(trees) > 1 else "") + "   ghosts: tracks, rows")
         for name, (clip, truth, base_name) in clips.items():
             line = name.ljust(16)
             medians = {}
@@ -145,7 +158,9 @@ def main() -> None:
                     tracks, ghost_rows = ghosts(rows, np.load(truth))
                     notes.append(f"{tracks}, {ghost_rows}")
             if len(trees) > 1:
-                line += f"{medians['this'] / medians['other']:13.2f}"
+                seconds = {t: statistics.median(cpu[(t, name)]) for t in trees}
+                line += f"{medians['this'] / medians['other']:13.2f}{seconds['this']:7.1f}{seconds['other']:6.1f}" \
+                        f"{seconds['this'] / seconds['other']:6.2f}"
             print(line + ("   " + " | ".join(notes) if notes else ""))
     finally:
         if not args.keep:

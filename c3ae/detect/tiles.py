@@ -18,9 +18,7 @@ where they can pay, and never all on one frame:
   full frame cannot see is still found. The first call, and the first active
   one after `ACTIVE_CALLS` calls without a sweep, scan every tile (15 at
   1080p: ~35 ms on two cores, once), so a crowd is found at once. A webcam
-  close-up or a 1080p two-shot runs no tiles after that. (On a 720p stage
-  clip one 55 px face the full frame saw at 0.8 used to hold a rotation for
-  36 calls: 12% of the run's speed for faces no tile added.)
+  close-up or a 1080p two-shot runs no tiles after that.
 * **A few a call, all of them in turn.** An active call scans `per_call` tiles
   in rotation (every tile within ceil(tiles / per_call) calls: 2 of the 15 at
   1080p, 1 of the 8 at 720p, 3 of the 28 at 1440p), plus the tiles
