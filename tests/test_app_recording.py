@@ -112,6 +112,39 @@ def test_camera_recording_is_paced_by_the_wall_clock(tmp_path, monkeypatch):
     assert count_frames(recording.path) == 31  # 1.0 s at 30 FPS, plus the first frame
 
 
+def test_the_worker_hands_frames_to_the_encoder_without_waiting_for_it(tmp_path, monkeypatch):
+    """x264 takes ~10 ms of a 1080p frame: the worker must not wait for it. While the
+    encoder is stuck on the first frame, further frames are taken at once; closing
+    waits for all of them, and every one is in the file."""
+    import threading
+
+    import numpy as np
+
+    from app.recording.session import Recording
+    from c3ae.faces import Faces
+    from c3ae.results import FrameResult
+    from c3ae.sink.writer import ResultsSink
+
+    release, entered = threading.Event(), threading.Event()
+    real_write = ResultsSink.write
+
+    def stuck_first(self, result, repeat=1):
+        entered.set()
+        assert release.wait(10), "never released"
+        real_write(self, result, repeat)
+
+    monkeypatch.setattr(ResultsSink, "write", stuck_first)
+    recording = Recording(tmp_path, 30.0, (64, 48), with_csv=False)
+    try:
+        for i in range(3):
+            recording.write(FrameResult(np.full((48, 64, 3), 60 * i, np.uint8), Faces.empty(), i, i / 30))
+        assert entered.wait(10) and recording.frames == 3  # taken while the encoder is stuck
+    finally:
+        release.set()
+        recording.close()
+    assert recording.frames == 3 and count_frames(recording.path) == 3
+
+
 class DiskFillsAfter:
     """Wraps the sink's real video writer; its `n`-th write fails as a full disk does."""
 

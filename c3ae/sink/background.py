@@ -23,14 +23,16 @@ class BackgroundWriter:
         while (item := self._items.get()) is not None:
             if self._error is None:
                 try:
-                    self._sink.write(item)
+                    self._sink.write(*item)
                 except BaseException as exc:  # handed to the caller's thread
                     self._error = exc
 
-    def write(self, result: FrameResult) -> None:
+    def write(self, result: FrameResult, repeat: int = 1) -> None:
+        """Queue one record (`repeat` copies of its picture, as `ResultsSink.write`); raises
+        the error an earlier record met."""
         if self._error is not None:
             raise self._error
-        self._items.put(result)
+        self._items.put((result, repeat))
 
     def close(self) -> None:
         self._items.put(None)
