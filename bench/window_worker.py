@@ -27,7 +27,7 @@ from c3ae.options import PipelineOptions
 from c3ae.pipeline import FramePipeline
 from c3ae.runtime import threads
 from c3ae.source.video import VideoSource
-from c3ae.training.clips import SCENES, SCENE_SIZES, scene_clips
+from c3ae.training.clips import SCENE_SIZES, SCENES, scene_clips
 
 WARM_UP = 20  # frames left out of the figures (the first looks load and sweep)
 
