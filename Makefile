@@ -35,3 +35,4 @@ bench: setup
 	$(PY) bench/engine.py
 	$(PY) bench/pipeline.py
 	$(PY) bench/resolutions.py
+	$(PY) bench/window_worker.py
