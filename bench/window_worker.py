@@ -41,7 +41,7 @@ def frame_times(video: Path, folder: Path, record: bool) -> list[float]:
     try:
         while (frame := source.read()) is not None:
             start = time.perf_counter()
-            result = pipeline.process(frame, index=len(times), time_s=source.time_s, seekable=True)
+            result = pipeline.process(frame, index=len(times), time_s=source.time_s, seekable=True, onto_frame=True)
             if recording is not None:
                 recording.write(result)
             frame_report(result, source.fps, recording.frames if recording is not None else -1)

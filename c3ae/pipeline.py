@@ -200,13 +200,13 @@ class FramePipeline:
 
     # -------------------------------------------------------------------------
     def process(self, frame: np.ndarray, draw: bool = True, *, index: int | None = None,
-                time_s: float | None = None, seekable: bool = False) -> FrameResult:
+                time_s: float | None = None, seekable: bool = False, onto_frame: bool = False) -> FrameResult:
         """Run one frame (`index`, `time_s`: where it sits in its source, see `prepare`).
         `seekable` (files): `index` is its position in the file, and a frame seen again
-        after a seek gets the tracks and ages of the first pass."""
+        after a seek gets the tracks and ages of the first pass. `onto_frame`: see `finish`."""
         if seekable and index is not None:
             self._rewind(index)
-        result = self.finish(self.prepare(frame, index, time_s), draw)
+        result = self.finish(self.prepare(frame, index, time_s), draw, onto_frame=onto_frame)
         if seekable and index is not None:
             self.history.put(index, (self.tracker.snapshot(), copy.deepcopy(self.cuts), self.detector.snapshot()))
             self._last_index = index

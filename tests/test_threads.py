@@ -137,5 +137,8 @@ def test_the_loop_draws_onto_frames_it_decoded_and_never_onto_the_callers(tmp_pa
             source.release()
         assert len(decoded) == len(frames) and any(len(r.faces) for r in decoded)
         assert all(r.frame is f for r, f in zip(decoded, read, strict=False))
+        frame = frames[0].copy()  # the window's worker reads each frame for one call: drawn onto, no copy
+        assert pipeline.process(frame, onto_frame=True).frame is frame
+        assert pipeline.process(frame).frame is not frame
     finally:
         pipeline.close()

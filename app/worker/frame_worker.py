@@ -260,8 +260,10 @@ class FrameWorker(QObject):
 
     def _process(self, frame: np.ndarray) -> None:
         src = self._source
-        # a file's frame index lets the pipeline give a frame seen again the same tracks and ages
-        result = self._owner.pipeline.process(frame, index=src.index, time_s=src.time_s, seekable=not src.is_camera)
+        # a file's frame index lets the pipeline give a frame seen again the same tracks and ages;
+        # each frame is read for this call alone, so it is drawn onto without a copy
+        result = self._owner.pipeline.process(frame, index=src.index, time_s=src.time_s, seekable=not src.is_camera,
+                                              onto_frame=True)
         if self._playing:  # a frame stepped to while paused says nothing about the rate
             self._clock.frame_done()
         self._last_frame = result.frame
