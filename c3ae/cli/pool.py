@@ -28,6 +28,7 @@ from c3ae.runtime.stops import STOP_SIGNALS, StopRecorder
 
 WATCH_S = 0.1  # how often a worker looks at its parent's pid and stop
 ORPHAN_GRACE_S = 3.0  # an orphaned worker's time to finalise its file before it exits anyway
+MANAGER_JOIN_S = 10.0  # the most a stopped pool waits for its executor's manager thread to end
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 _stops = StopRecorder()  # in a worker: its stop requests, from a signal or from the parent
@@ -111,6 +112,7 @@ class WorkerPool:
         self._stop = context.RawValue("i", 0)  # the parent's stop signal; 0 until then
         self._started = context.RawValue("i", 0)  # 1 once a worker has taken an item
         self._workers: list = []  # the worker processes when the stop came
+        self._manager: threading.Thread | None = None  # the executor's manager thread, kept by a stop
         self._executor = futures.ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start_worker,
             initargs=(os.getpid(), self._stop, self._started, setup, setup_args))
@@ -130,6 +132,8 @@ class WorkerPool:
             return
         self._stop.value = signum
         self._workers = list((self._executor._processes or {}).values())  # no public way to reach them
+        # shutdown(wait=False) forgets the manager thread, so a later shutdown(wait=True) cannot join it
+        self._manager = self._executor._executor_manager_thread
         self._executor.shutdown(wait=False, cancel_futures=True)
         if not self._started.value:
             self.kill()
@@ -144,4 +148,9 @@ class WorkerPool:
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        """Wait for the executor, its manager thread too after a stop: left running to the
+        interpreter's exit, CPython 3.11's exit hook may wake it through a pipe it is
+        closing ("Exception ignored ... Bad file descriptor" after a stopped batch)."""
         self._executor.shutdown(wait=True)
+        if self._manager is not None:
+            self._manager.join(MANAGER_JOIN_S)
