@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.area.empty.camera_requested.connect(self.open_source)
         self.area.empty.reopen_requested.connect(self.open_source)
         self.area.transport.seek_requested.connect(self.host.seek_requested)
+        self.area.video.resized.connect(self.host.view_size_changed)
         self.area.transport.loop_changed.connect(self._loop_changed)
         self.setCentralWidget(self.area)
 

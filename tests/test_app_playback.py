@@ -13,13 +13,39 @@ def wait_for_index(qtbot, window, index: int) -> None:
     qtbot.waitUntil(lambda: window.last_report is not None and window.last_report.index == index, timeout=TIMEOUT)
 
 
+def _fits(image, view) -> bool:
+    """The picture is the video's, brought down to the view's device pixels when larger."""
+    width, height = view.device_size()
+    scale = min(1.0, width / VIDEO_SIZE[0], height / VIDEO_SIZE[1])
+    expected = round(VIDEO_SIZE[0] * scale), round(VIDEO_SIZE[1] * scale)
+    return abs(image.width() - expected[0]) <= 1 and abs(image.height() - expected[1]) <= 1
+
+
+def test_pictures_are_made_no_larger_than_the_view(qtbot, make_window, synthetic_video):
+    """The worker brings a frame down to the view's size, so the GUI thread paints it
+    as it is: smaller while the view is smaller than the video, the video's own size
+    once the view is larger; also for the still picture of a paused video."""
+    window = make_window()
+    window.resize(700, 500)
+    window.open_source(str(synthetic_video))
+    qtbot.waitUntil(lambda: window.last_report is not None and window.last_report.index >= 3, timeout=TIMEOUT)
+    view = window.area.video
+    qtbot.waitUntil(lambda: _fits(window.last_report.image, view), timeout=TIMEOUT)
+    assert window.last_report.image.width() < VIDEO_SIZE[0]
+    window.act.play.trigger()  # pause: the still picture is remade at the new size
+    qtbot.waitUntil(lambda: not window.act.play.isChecked(), timeout=TIMEOUT)
+    window.resize(1500, 1000)
+    qtbot.waitUntil(lambda: (window.last_report.image.width(), window.last_report.image.height()) == VIDEO_SIZE,
+                    timeout=TIMEOUT)
+
+
 def test_frames_and_results_arrive(qtbot, make_window, synthetic_video):
     window = make_window()
     window.open_source(str(synthetic_video))
     qtbot.waitUntil(lambda: window.last_report is not None and window.last_report.index >= 5, timeout=TIMEOUT)
     report = window.last_report
     assert window.area.stack.currentWidget() is window.area.video
-    assert (report.image.width(), report.image.height()) == VIDEO_SIZE
+    assert _fits(report.image, window.area.video)
     assert isinstance(report.faces, Faces)
     assert {"detect", "infer", "draw"} <= set(report.timings)
     assert window.area.transport.isVisible() and window.area.transport.slider.maximum() == VIDEO_FRAMES - 1

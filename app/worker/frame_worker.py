@@ -75,8 +75,10 @@ class FrameWorker(QObject):
         self._at_end = False  # a file was read to its end
         self._steps = 0
         self._last_frame: np.ndarray | None = None
+        self._last_result: FrameResult | None = None  # shown again at a new view size while paused
         self._awaiting_ack = False
         self._undisplayed: FrameResult | None = None
+        self._view_size: tuple[int, int] | None = None  # the video view's device pixels, once told
 
     # requests from the window ------------------------------------------------
     @Slot(object)
@@ -190,6 +192,13 @@ class FrameWorker(QObject):
             return
         self.people_saved.emit(str(path), len(people))
 
+    @Slot(int, int)
+    def set_view_size(self, width: int, height: int) -> None:
+        """The video view's size in device pixels: pictures for it are made no larger."""
+        self._view_size = (width, height) if width > 0 and height > 0 else None
+        if not self._playing and self._last_result is not None:  # a still picture: remade at the new size
+            self._offer(self._last_result)
+
     @Slot()
     def frame_shown(self) -> None:
         """The window painted the last frame: send the newest one, if any."""
@@ -266,7 +275,7 @@ class FrameWorker(QObject):
                                               onto_frame=True)
         if self._playing:  # a frame stepped to while paused says nothing about the rate
             self._clock.frame_done()
-        self._last_frame = result.frame
+        self._last_frame, self._last_result = result.frame, result
         ending = self._recorder.write(result)
         if ending is not None:
             self.recording_stopped.emit(*ending)
@@ -278,7 +287,7 @@ class FrameWorker(QObject):
             return
         self._undisplayed = None
         self._awaiting_ack = True
-        self.frame_ready.emit(frame_report(result, self._clock.fps, self._recorder.frames))
+        self.frame_ready.emit(frame_report(result, self._clock.fps, self._recorder.frames, self._view_size))
 
     # helpers ---------------------------------------------------------------------
     def _emit_engine(self) -> None:
@@ -300,7 +309,7 @@ class FrameWorker(QObject):
             self._source.close()
         self._source = None
         self._seek_to, self._steps, self._undisplayed, self._at_end = None, 0, None, False
-        self._last_frame = None
+        self._last_frame = self._last_result = None
         if self._playing:
             self._playing = False
             self.playing_changed.emit(False)

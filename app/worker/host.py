@@ -45,6 +45,7 @@ class WorkerHost(QObject):
     snapshot_requested = Signal(str)  # folder
     people_requested = Signal(str)  # folder
     frame_shown = Signal()  # the last frame is painted: the worker may send the next
+    view_size_changed = Signal(int, int)  # the video view's device pixels
     _shutdown_requested = Signal()
 
     # answers: the worker's signals of the same names (see FrameWorker), emitted here in the GUI thread
@@ -79,7 +80,7 @@ class WorkerHost(QObject):
                               (self.record_requested, w.start_recording),
                               (self.stop_record_requested, w.stop_recording),
                               (self.snapshot_requested, w.snapshot), (self.people_requested, w.export_people),
-                              (self.frame_shown, w.frame_shown),
+                              (self.frame_shown, w.frame_shown), (self.view_size_changed, w.set_view_size),
                               (self._shutdown_requested, w.shutdown)):
             request.connect(slot)
         for name in self.ANSWERS:  # this object lives in the GUI thread: queued, re-emitted there
