@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "c3ae"
 GROUND = 0.0
 STAGES = {"source": 1, "detect": 2, "crops": 3, "model": 4, "track": 5, "draw": 6, "pipeline": 6.5,
           "run": 6.5, "sink": 7, "cli": 8, "training": 9}
-GROUND_FLOOR = {"__init__", "errors", "faces", "options", "results", "twopoint", "cuts", "runtime"}
+GROUND_FLOOR = {"__init__", "errors", "faces", "options", "results", "twopoint", "cuts", "runtime", "downscale"}
 
 
 def stage(module: str) -> float:

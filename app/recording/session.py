@@ -67,9 +67,9 @@ class Recording:
             now = time.perf_counter()
             self._started = self._started if self._started is not None else now
             due = int((now - self._started) * self.fps + 1e-6) + 1  # frames the clip should hold by now
-            copies = min(due - self.frames, int(self.fps) + 1)  # a stall repeats at most ~1 s
-        self._writer.write(result, repeat=max(copies, 0))
-        self._queued += max(copies, 0)
+            copies = max(min(due - self.frames, int(self.fps) + 1), 0)  # a stall repeats at most ~1 s
+        self._writer.write(result, repeat=copies)
+        self._queued += copies
 
     def close(self) -> None:
         """Finish encoding and finalise the files; a recording stopped before its first

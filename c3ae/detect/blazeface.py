@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from c3ae.detect.face_models import model_path
+from c3ae.downscale import area_reduced
 from c3ae.faces import N_KEYPOINTS, Faces, box_overlaps
 from c3ae.options import DEFAULT_MIN_SCORE, DETECTOR_FLOOR
 
@@ -146,9 +147,7 @@ class FaceDetector:
         factor = reduction(h, w) if self.video and not pad else 1
         if factor == 1:
             return self._detect(frame_bgr, pad, 1)
-        h, w = h - h % factor, w - w % factor
-        small = cv2.resize(frame_bgr[:h, :w], (w // factor, h // factor), interpolation=cv2.INTER_AREA)
-        faces = self._detect(small, 0.0, factor)
+        faces = self._detect(area_reduced(frame_bgr, factor), 0.0, factor)
         return faces.replace(boxes=faces.boxes * factor, keypoints=faces.keypoints * factor)
 
     def _detect(self, frame_bgr: np.ndarray, pad: float, factor: int) -> Faces:
