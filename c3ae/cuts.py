@@ -60,11 +60,14 @@ _DARK_FRAME = Signature(None, None)
 @dataclass(frozen=True)
 class Shot:
     """One frame's verdict: its signature, its distance to the last lit frame (0 for
-    the first one and for dark ones), whether it starts a new shot, and whether it
-    ended a one-frame flash (the shot from before the flash goes on)."""
+    the first one and for dark ones), whether that change could be a cut at all
+    (the layout moved: a change of colour alone never is), whether it starts a
+    new shot, and whether it ended a one-frame flash (the shot from before the
+    flash goes on)."""
 
     look: Signature
     distance: float
+    possible: bool
     cut: bool
     flash: bool
 
@@ -138,22 +141,23 @@ class ShotCutDetector:
     _before_cut: tuple | None = None  # (signature, recent, frames since the cut before) of the last cut
     flash: bool = False
     distance: float = 0.0  # the last frame's distance to the lit frame before it (0: none compared)
+    possible: bool = False  # ... and whether that change could be a cut at all (`distance`'s verdict)
 
     def reset(self) -> None:
         self._last, self._recent, self._after_dark, self._since_cut = None, deque(), False, 1_000_000
-        self._before_cut, self.flash, self.distance = None, False, 0.0
+        self._before_cut, self.flash, self.distance, self.possible = None, False, 0.0, False
 
     def judge(self, frame: np.ndarray | Signature) -> Shot:
         """`update`, with the whole verdict (see `Shot`)."""
         look = frame if isinstance(frame, Signature) else signature(frame)
         cut = self.update(look)
-        return Shot(look, self.distance, cut, self.flash)
+        return Shot(look, self.distance, self.possible, cut, self.flash)
 
     def update(self, frame: np.ndarray | Signature) -> bool:
         """Whether this frame (or its `signature`, computed earlier) starts a new shot."""
         sig = frame if isinstance(frame, Signature) else signature(frame)
         self._since_cut += 1
-        before, self._before_cut, self.flash, self.distance = self._before_cut, None, False, 0.0
+        before, self._before_cut, self.flash, self.distance, self.possible = self._before_cut, None, False, 0.0, False
         if sig.dark:  # dark: keep the last lit frame as the reference
             self._after_dark = self._last is not None
             return False
@@ -161,7 +165,7 @@ class ShotCutDetector:
             self._last = sig
             return False
         d, can_cut = distance(self._last, sig)
-        self.distance = d
+        self.distance, self.possible = d, can_cut
         if before is not None and self._since_cut == 1 and distance(before[0], sig)[0] < min(self.floor, 0.5 * d):
             self.flash = True  # back to the shot before the "cut": undo it
             self._last, self._recent, self._since_cut = sig, before[1], before[2] + 1

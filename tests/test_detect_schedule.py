@@ -2,13 +2,14 @@
 frames are looked at, and that rows stay honest about it."""
 from collections.abc import Iterator
 
+import cv2
 import numpy as np
 import pytest
 import torch
 from synth import face_clip_frames, make_faces, real_faces
 
 from c3ae.cuts import ShotCutDetector
-from c3ae.detect.schedule import STEADY_FACTOR, DetectionSchedule, crowded, same_faces
+from c3ae.detect.schedule import MAYBE_CUT, STEADY_FACTOR, DetectionSchedule, crowded, same_faces
 from c3ae.faces import Faces
 from c3ae.model.runner import AgeEngine
 from c3ae.options import PipelineOptions
@@ -88,6 +89,23 @@ def test_a_cut_is_looked_at_even_with_the_faces_at_the_same_places():
     looked = run(DetectionSchedule(3), [[LEFT]] * 12, frames)
     assert looked[:6] == [True, True, True, False, False, False]
     assert looked[6:9] == [True, True, True]  # the tracker ends its tracks at a cut: confirm them again
+
+
+def test_a_change_of_colour_alone_is_not_looked_at_as_a_cut():
+    """A backdrop whose hue sits on the edge of a histogram bin swaps bins from frame
+    to frame (seen on 720p and 1080p clips): a cut's colour distance, a steady layout."""
+    hsv = np.full((360, 640, 3), (0, 120, 180), np.uint8)
+    hsv[:, :320, 2] = 120  # a layout, the same in every frame
+    frames = []
+    for hue in (31, 37) * 6:  # either side of the bin edge at 33.75
+        hsv[..., 0] = hue
+        frames.append(cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR))
+    cuts = ShotCutDetector()
+    shots = [cuts.judge(frame) for frame in frames]
+    assert max(shot.distance for shot in shots) > MAYBE_CUT
+    assert not any(shot.possible or shot.cut for shot in shots)
+    steady = run(DetectionSchedule(3), [[LEFT]] * 12, [frames[0]] * 12)
+    assert run(DetectionSchedule(3), [[LEFT]] * 12, frames) == steady
 
 
 def test_a_hold_looks_at_frames_from_its_start():

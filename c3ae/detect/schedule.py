@@ -18,7 +18,8 @@ arrives frames later when detection runs ahead (`c3ae.runtime.overlap`). For
 what it cannot see (a shot cut, a track split on appearance) the pipeline
 calls `hold` when the tracker starts a track, and the schedule itself
 treats a frame whose cut verdict (`c3ae.cuts.Shot`, judged once per frame
-and shared with the tracker) puts it far from the lit frame before as new:
+and shared with the tracker) puts it far from the lit frame before, in a way
+that could be a cut (its layout moved, not its colours alone), as new:
 the tracker may end every track there (a cut), even where the new shot has
 faces at the same places, and a look too many costs one detection.
 
@@ -107,7 +108,9 @@ class DetectionSchedule:
         """Whether the next frame, with this cut verdict, is to be detected; counts it either way."""
         self.frame += 1
         self._since += 1
-        if self.every > 1 and shot.distance > MAYBE_CUT:  # may start a shot, whatever the tracker decides
+        # may start a shot, whatever the tracker decides; a change of colour alone never does (`c3ae.cuts`): a
+        # backdrop whose hue sits on a histogram bin's edge swaps bins from frame to frame at 720p and 1080p
+        if self.every > 1 and shot.distance > MAYBE_CUT and shot.possible:
             self.hold(start=self.frame)
         if self.frame in self._must:
             self._must.discard(self.frame)
