@@ -35,4 +35,5 @@ bench: setup
 	$(PY) bench/engine.py
 	$(PY) bench/pipeline.py
 	$(PY) bench/resolutions.py
+	$(PY) bench/ceiling.py
 	$(PY) bench/window_worker.py

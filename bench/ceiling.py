@@ -1,9 +1,12 @@
 """How high a bigger clip's FPS ratio to its smallest size can go on this machine.
 
-    python bench/ceiling.py CLIP_360P CLIP_720P [CLIP_1080P ...] [--frames 240] [--repeats 3]
+    python bench/ceiling.py [CLIP_360P CLIP_720P CLIP_1080P ...] [--scene two-faces] [--frames 240] [--repeats 3]
 
-Pass the same clip at several sizes, smallest first. For each size it runs, in
-this process and interleaved size by size:
+Pass the same clip at several sizes, smallest first, or none: then one of the
+benches' scenes (`c3ae.training.clips.SCENES`, from ../shared/datasets) is
+written at 640x360 and rescaled to 1280x720 and 1920x1080, as in
+`bench/resolutions.py`. For each size it runs, in this process and interleaved
+size by size:
 
 * annotate's loop (`c3ae.run.frames` into a background `ResultsSink`, default
   options, the thread policy in force): FPS, CPU ms a frame (every thread of the
@@ -35,6 +38,7 @@ from c3ae.runtime.paths import DEFAULT_WEIGHTS
 from c3ae.sink.background import BackgroundWriter
 from c3ae.sink.writer import H264Writer, ResultsSink
 from c3ae.source.video import VideoSource
+from c3ae.training.clips import SCENES, scene_clips
 
 
 def annotate_loop(clip: Path, out: Path, frames: int, engine: AgeEngine) -> tuple[float, float, int]:
@@ -78,36 +82,42 @@ def decode_encode(clip: Path, out: Path, frames: int) -> tuple[float, float]:
     return 1e3 * decode / max(done, 1), 1e3 * encode / max(done, 1)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("clips", nargs="+", type=Path, help="the same clip at several sizes, smallest first")
-    parser.add_argument("--frames", type=int, default=240)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    plan = threads.apply(threads.current())
+def measure(clips: list[Path], out: Path, frames: int, repeats: int, plan: threads.ThreadPlan) -> None:
+    """Run each clip `repeats` times, interleaved, and print the figures of the module's docstring."""
     engine = AgeEngine(DEFAULT_WEIGHTS)
     engine.warm_up()
-    runs: dict[Path, list[tuple[float, float, float, float, float]]] = {clip: [] for clip in args.clips}
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "out.mp4"
-        for _ in range(args.repeats):
-            for clip in args.clips:
-                wall, cpu, done = annotate_loop(clip, out, args.frames, engine)
-                decode, encode = decode_encode(clip, out, args.frames)
-                runs[clip].append((done / wall, 1e3 * cpu / done, cpu / (wall * plan.cores), decode, encode))
-    print(f"{plan.cores} cores, {args.frames} frames a run, medians of {args.repeats}")
-    rows = {clip: [statistics.median(r[k] for r in runs[clip]) for k in range(5)] for clip in args.clips}
-    fps0, cpu0, _, dec0, enc0 = rows[args.clips[0]]
+    runs: dict[Path, list[tuple[float, float, float, float, float]]] = {clip: [] for clip in clips}
+    for _ in range(repeats):
+        for clip in clips:
+            wall, cpu, done = annotate_loop(clip, out, frames, engine)
+            decode, encode = decode_encode(clip, out, frames)
+            runs[clip].append((done / wall, 1e3 * cpu / done, cpu / (wall * plan.cores), decode, encode))
+    print(f"{plan.cores} cores, {frames} frames a run, medians of {repeats}")
+    rows = {clip: [statistics.median(r[k] for r in runs[clip]) for k in range(5)] for clip in clips}
+    fps0, cpu0, _, dec0, enc0 = rows[clips[0]]
     rest0 = cpu0 - dec0 - enc0  # the smallest size's work besides decoding and encoding
-    for clip in args.clips:
+    for clip in clips:
         fps, cpu, busy, dec, enc = rows[clip]
         line = (f"{clip.name}: {fps:.1f} FPS, {cpu:.2f} CPU ms a frame, cores {busy:.0%} busy; "
                 f"alone: decoding {dec:.2f}, encoding {enc:.2f} ms")
-        if clip != args.clips[0]:
+        if clip != clips[0]:
             least = rest0 + dec + enc  # CPU ms a frame if only decoding and encoding grew
             line += (f"; ratio {fps / fps0:.2f}x, ceiling {plan.cores * busy * 1e3 / least / fps0:.2f}x as busy, "
                      f"{plan.cores * 1e3 / least / fps0:.2f}x wholly busy")
         print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("clips", nargs="*", type=Path, help="the same clip at several sizes, smallest first")
+    parser.add_argument("--scene", choices=SCENES, default="two-faces", help="the scene to build without clips")
+    parser.add_argument("--frames", type=int, default=240)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    plan = threads.apply(threads.current())
+    with tempfile.TemporaryDirectory() as tmp:
+        clips = args.clips or list(scene_clips(Path(tmp), args.scene, ("360p", "720p", "1080p")).values())
+        measure(clips, Path(tmp) / "out.mp4", args.frames, args.repeats, plan)
 
 
 if __name__ == "__main__":
