@@ -5,6 +5,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from app.views.panels import CropsView, FacePanel
+from app.views.status import StatusBar
 from app.worker.messages import FrameReport
 from c3ae.faces import Faces
 
@@ -92,3 +93,13 @@ def test_settings_panel_stays_inside_the_option_ranges(qtbot):
     panel.min_score.setValue(panel.min_score.minimum())
     panel.smoothing.setValue(panel.smoothing.maximum())
     assert panel.options().min_score == panel.min_score.minimum()  # builds without an OptionsError
+
+
+def test_the_status_bar_counts_every_face_drawn_also_on_frames_the_detector_skipped(qtbot):
+    bar = StatusBar()
+    qtbot.addWidget(bar)
+    bar.refresh(report(faces([1, 2, 3, 4], [30.0, 40.0, 50.0, 60.0], missed=[0, 1, 1, 2]), trained=True), True)
+    assert bar.faces_label.text() == "4 faces"
+    assert bar.faces_label.toolTip() == "1 detected on this frame, 3 carried by their tracks"
+    bar.refresh(report(faces([1], [30.0], missed=[1]), trained=True), True)
+    assert bar.faces_label.text() == "1 face"

@@ -67,8 +67,12 @@ class StatusBar(QStatusBar):
                                        f"infer {t.get('crop', 0) + t.get('infer', 0):.1f} ms · "
                                        f"draw {t.get('draw', 0):.1f} ms")
             self.latency_label.setToolTip(" · ".join(f"{k} {v:.2f} ms" for k, v in t.items()))
-            detected = int((report.faces.missed == 0).sum())
-            self.faces_label.setText(f"{detected} face{'s' if detected != 1 else ''}")
+            # every face drawn, not only those detected on this very frame: the detector skips
+            # frames while the tracks carry their faces, and the count would flicker to 0 there
+            shown, detected = len(report.faces), int((report.faces.missed == 0).sum())
+            self.faces_label.setText(f"{shown} face{'s' if shown != 1 else ''}")
+            self.faces_label.setToolTip(f"{detected} detected on this frame, {shown - detected} carried by "
+                                        f"their tracks")
         if self.stall_meter.ticks:
             self.stall_label.setText(f"UI stall max {self.stall_meter.max_stall_ms:.0f} ms")
 
