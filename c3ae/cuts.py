@@ -61,9 +61,9 @@ _DARK_FRAME = Signature(None, None)
 class Shot:
     """One frame's verdict: its signature, its distance to the last lit frame (0 for
     the first one and for dark ones), whether that change could be a cut at all
-    (the layout moved: a change of colour alone never is), whether it starts a
-    new shot, and whether it ended a one-frame flash (the shot from before the
-    flash goes on)."""
+    (past the floor, and the layout moved: a change of colour alone never is,
+    whatever the shot's usual drift), whether it starts a new shot, and whether
+    it ended a one-frame flash (the shot from before the flash goes on)."""
 
     look: Signature
     distance: float
@@ -141,7 +141,7 @@ class ShotCutDetector:
     _before_cut: tuple | None = None  # (signature, recent, frames since the cut before) of the last cut
     flash: bool = False
     distance: float = 0.0  # the last frame's distance to the lit frame before it (0: none compared)
-    possible: bool = False  # ... and whether that change could be a cut at all (`distance`'s verdict)
+    possible: bool = False  # ... and whether that change could be a cut at all (see `Shot`)
 
     def reset(self) -> None:
         self._last, self._recent, self._after_dark, self._since_cut = None, deque(), False, 1_000_000
@@ -165,7 +165,7 @@ class ShotCutDetector:
             self._last = sig
             return False
         d, can_cut = distance(self._last, sig)
-        self.distance, self.possible = d, can_cut
+        self.distance, self.possible = d, can_cut and d > self.floor
         if before is not None and self._since_cut == 1 and distance(before[0], sig)[0] < min(self.floor, 0.5 * d):
             self.flash = True  # back to the shot before the "cut": undo it
             self._last, self._recent, self._since_cut = sig, before[1], before[2] + 1

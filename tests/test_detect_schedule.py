@@ -9,7 +9,7 @@ import torch
 from synth import face_clip_frames, make_faces, real_faces
 
 from c3ae.cuts import ShotCutDetector
-from c3ae.detect.schedule import MAYBE_CUT, STEADY_FACTOR, DetectionSchedule, crowded, same_faces
+from c3ae.detect.schedule import STEADY_FACTOR, DetectionSchedule, crowded, same_faces
 from c3ae.faces import Faces
 from c3ae.model.runner import AgeEngine
 from c3ae.options import PipelineOptions
@@ -102,7 +102,7 @@ def test_a_change_of_colour_alone_is_not_looked_at_as_a_cut():
         frames.append(cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR))
     cuts = ShotCutDetector()
     shots = [cuts.judge(frame) for frame in frames]
-    assert max(shot.distance for shot in shots) > MAYBE_CUT
+    assert max(shot.distance for shot in shots) > cuts.floor
     assert not any(shot.possible or shot.cut for shot in shots)
     steady = run(DetectionSchedule(3), [[LEFT]] * 12, [frames[0]] * 12)
     assert run(DetectionSchedule(3), [[LEFT]] * 12, frames) == steady

@@ -74,8 +74,7 @@ class FrameWorker(QObject):
         self._seek_to: int | None = None
         self._at_end = False  # a file was read to its end
         self._steps = 0
-        self._last_frame: np.ndarray | None = None
-        self._last_result: FrameResult | None = None  # shown again at a new view size while paused
+        self._last_result: FrameResult | None = None  # snapshots; shown again at a new view size while paused
         self._awaiting_ack = False
         self._undisplayed: FrameResult | None = None
         self._view_size: tuple[int, int] | None = None  # the video view's device pixels, once told
@@ -153,8 +152,8 @@ class FrameWorker(QObject):
         if self._source is None:  # e.g. the camera was lost before this request arrived
             self.recording_stopped.emit("", 0, "there is nothing to record: open a camera or a video first")
             return
-        frame = self._last_frame  # the recording has the size of the annotated frames
-        size = self._source.video.size if frame is None else (frame.shape[1], frame.shape[0])
+        last = self._last_result  # the recording has the size of the annotated frames
+        size = self._source.video.size if last is None else (last.frame.shape[1], last.frame.shape[0])
         try:
             path = self._recorder.start(folder, self._source.video.fps, size, with_csv, self._source.is_camera)
         except RecordingError as exc:
@@ -169,11 +168,11 @@ class FrameWorker(QObject):
 
     @Slot(str)
     def snapshot(self, folder: str) -> None:
-        if self._last_frame is None:
+        if self._last_result is None:
             self.error.emit("No frame to save yet")
             return
         try:
-            path = save_snapshot(folder, self._last_frame)
+            path = save_snapshot(folder, self._last_result.frame)
         except OSError as exc:
             self.error.emit(f"Snapshot failed: {exc}")
             return
@@ -275,7 +274,7 @@ class FrameWorker(QObject):
                                               onto_frame=True)
         if self._playing:  # a frame stepped to while paused says nothing about the rate
             self._clock.frame_done()
-        self._last_frame, self._last_result = result.frame, result
+        self._last_result = result
         ending = self._recorder.write(result)
         if ending is not None:
             self.recording_stopped.emit(*ending)
@@ -309,7 +308,7 @@ class FrameWorker(QObject):
             self._source.close()
         self._source = None
         self._seek_to, self._steps, self._undisplayed, self._at_end = None, 0, None, False
-        self._last_frame = self._last_result = None
+        self._last_result = None
         if self._playing:
             self._playing = False
             self.playing_changed.emit(False)

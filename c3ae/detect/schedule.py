@@ -33,15 +33,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from c3ae.cuts import Shot, ShotCutDetector
+from c3ae.cuts import Shot
 from c3ae.faces import Faces
 
 CONFIRM = 3  # looked frames in a row a face needs: the tracker's confirm_hits
 SAME_PLACE = 0.5  # centre moved less than this many face sizes between looks: the same face
 SAME_SIZE = 1.5  # and its size changed less than this factor
-# a signature distance that may be a cut: the cut detector's floor (it also asks for more
-# than the shot's usual drift, which only the tracker, frames behind, knows)
-MAYBE_CUT = ShotCutDetector.floor
 NEAR = 2.0  # faces whose centres are closer than this many face sizes may cross: look at every frame
 STEADY_MOTION = 0.03  # face sizes a frame: slower faces are steady
 STEADY_FACTOR = 2  # steady faces are looked at this many times less often
@@ -110,7 +107,7 @@ class DetectionSchedule:
         self._since += 1
         # may start a shot, whatever the tracker decides; a change of colour alone never does (`c3ae.cuts`): a
         # backdrop whose hue sits on a histogram bin's edge swaps bins from frame to frame at 720p and 1080p
-        if self.every > 1 and shot.distance > MAYBE_CUT and shot.possible:
+        if self.every > 1 and shot.possible:
             self.hold(start=self.frame)
         if self.frame in self._must:
             self._must.discard(self.frame)
